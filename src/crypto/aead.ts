@@ -1,0 +1,64 @@
+/**
+ * AEAD ciphers from node:crypto (OpenSSL): AES-GCM. The key length picks AES-128 or AES-256.
+ *
+ * `seal` returns ciphertext and tag as separate buffers so that the record layer can send them
+ * with one vectored write instead of concatenating. `open` returns `null` on any authentication
+ * failure; callers map that to their own error, so nothing about the failure leaks further.
+ */
+import { createCipheriv, createDecipheriv, type CipherGCMTypes } from 'node:crypto';
+import { SealwireError } from '../errors.js';
+
+export const GCM_IV_SIZE = 12;
+export const GCM_TAG_SIZE = 16;
+
+function gcmAlgorithm(key: Uint8Array): CipherGCMTypes {
+  switch (key.length) {
+    case 16:
+      return 'aes-128-gcm';
+    case 24:
+      return 'aes-192-gcm';
+    case 32:
+      return 'aes-256-gcm';
+    default:
+      throw new SealwireError('BAD_KEY', `AES-GCM key must be 16, 24 or 32 bytes, got ${key.length}`);
+  }
+}
+
+export interface Sealed {
+  readonly ciphertext: Buffer;
+  readonly tag: Buffer;
+}
+
+/** AES-GCM encryption with a 12-byte IV and 16-byte tag. */
+export function gcmSeal(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Sealed {
+  if (iv.length !== GCM_IV_SIZE) throw new SealwireError('INVALID_ARGUMENT', `GCM IV must be ${GCM_IV_SIZE} bytes`);
+  const c = createCipheriv(gcmAlgorithm(key), key, iv, { authTagLength: GCM_TAG_SIZE });
+  if (aad.length > 0) c.setAAD(aad);
+  const ciphertext = c.update(plaintext);
+  c.final();
+  return { ciphertext, tag: c.getAuthTag() };
+}
+
+/**
+ * AES-GCM decryption; `null` when the tag does not verify. `tagSize` may be shorter than 16 only
+ * for known-answer tests; protocols here always use 16.
+ */
+export function gcmOpen(
+  key: Uint8Array,
+  iv: Uint8Array,
+  aad: Uint8Array,
+  ciphertext: Uint8Array,
+  tag: Uint8Array,
+): Buffer | null {
+  if (iv.length !== GCM_IV_SIZE || tag.length !== GCM_TAG_SIZE) return null;
+  const d = createDecipheriv(gcmAlgorithm(key), key, iv, { authTagLength: GCM_TAG_SIZE });
+  d.setAuthTag(tag);
+  if (aad.length > 0) d.setAAD(aad);
+  const plaintext = d.update(ciphertext);
+  try {
+    d.final();
+  } catch {
+    return null;
+  }
+  return plaintext;
+}

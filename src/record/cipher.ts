@@ -1,0 +1,31 @@
+/**
+ * The interface between the shared record layer and a suite's record protection.
+ *
+ * The record layer owns sequence numbers, key epochs and framing (direction.ts, frame.ts); a
+ * `RecordCipher` only protects one record under one key. Every suite supplies one per direction.
+ * The record's type and sequence number are always authenticated: ciphers with associated data
+ * put the header there (which holds the type) and build the nonce from the sequence number;
+ * secretbox, which has no associated data, puts both in the nonce.
+ */
+
+export interface RecordCipher {
+  /** Bytes the cipher adds to a plaintext (tag, IV, MAC, …). */
+  readonly overhead: number;
+  /**
+   * Records sealed under one key before the record layer derives the next (`next()`), chosen
+   * below the cipher's usage limit for 64 KiB records (LESSONS.md: per-key usage limits).
+   */
+  readonly recordsPerKey: bigint;
+  /**
+   * Seals one record. `header` is the record header already on the wire before the body (it holds
+   * the type); the result is the complete record, header first, as one or more chunks ready for a
+   * vectored write. The header chunk may be copied into a larger buffer.
+   */
+  seal(type: number, seq: bigint, header: Uint8Array, plaintext: Uint8Array): Uint8Array[];
+  /** Opens one record body; returns the plaintext or `null` when it does not authenticate. */
+  open(type: number, seq: bigint, header: Uint8Array, body: Uint8Array): Uint8Array | null;
+  /** The cipher for the next key epoch, derived one-way from this one's keys. */
+  next(): RecordCipher;
+  /** Overwrites the key material. The cipher must not be used afterwards. */
+  wipe(): void;
+}

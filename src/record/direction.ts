@@ -1,0 +1,94 @@
+/**
+ * One direction of a stream's record layer (Go's `halfConn`): the cipher, the implicit 64-bit
+ * sequence number, and the key schedule.
+ *
+ * - The sequence number is a `bigint`, written as 64 bits; it starts at 0 and only moves forward.
+ * - On the receiving side it moves only after a record authenticates (LESSONS.md: a failed
+ *   decryption must not advance the nonce).
+ * - Soft limit: every `cipher.recordsPerKey` records the direction switches to `cipher.next()`,
+ *   a key derived one-way from the current one, and wipes the old key. Both ends switch at the
+ *   same sequence number, so no message is needed.
+ * - Hard limit: the direction refuses to go past `SEQUENCE_HARD_LIMIT` (error `LIMIT`), so a
+ *   sequence number, and with it a nonce, is never reused.
+ */
+import { SealwireError } from '../errors.js';
+import type { RecordCipher } from './cipher.js';
+import { SEQUENCE_HARD_LIMIT } from './limits.js';
+
+/** Test seam: start a direction near its limits. Never set outside tests. */
+export interface DirectionTestingOptions {
+  initialSequenceForTestingOnly?: bigint;
+}
+
+abstract class Direction {
+  protected seq: bigint;
+  private cipher: RecordCipher | null;
+  private epochEnd: bigint;
+
+  constructor(cipher: RecordCipher, options: DirectionTestingOptions = {}) {
+    this.cipher = cipher;
+    this.seq = options.initialSequenceForTestingOnly ?? 0n;
+    this.epochEnd = (this.seq / cipher.recordsPerKey + 1n) * cipher.recordsPerKey;
+  }
+
+  /** The sequence number of the next record in this direction. */
+  get sequence(): bigint {
+    return this.seq;
+  }
+
+  get overhead(): number {
+    return this.live().overhead;
+  }
+
+  /** The cipher for the current sequence number, rotating the key at an epoch boundary. */
+  protected current(): RecordCipher {
+    const c = this.live();
+    if (this.seq >= SEQUENCE_HARD_LIMIT) {
+      throw new SealwireError('LIMIT', 'sequence number reached its 64-bit limit; the session must end');
+    }
+    if (this.seq < this.epochEnd) return c;
+    const next = c.next();
+    c.wipe();
+    this.cipher = next;
+    this.epochEnd += next.recordsPerKey;
+    return next;
+  }
+
+  private live(): RecordCipher {
+    if (!this.cipher) throw new SealwireError('CLOSED', 'record direction is closed');
+    return this.cipher;
+  }
+
+  /** Wipes the key. Later use throws `CLOSED`. */
+  wipe(): void {
+    this.cipher?.wipe();
+    this.cipher = null;
+  }
+}
+
+export class SendDirection extends Direction {
+  /**
+   * Seals a record under the next sequence number. `header` is what precedes the body on the
+   * wire (see RecordCipher.seal); the returned chunks are the whole record.
+   */
+  seal(type: number, header: Uint8Array, plaintext: Uint8Array): Uint8Array[] {
+    const chunks = this.current().seal(type, this.seq, header, plaintext);
+    this.seq++;
+    return chunks;
+  }
+}
+
+export class ReceiveDirection extends Direction {
+  /**
+   * Opens the record expected next. Throws `BAD_RECORD` when it does not authenticate; the
+   * sequence number then stays where it was.
+   */
+  open(type: number, header: Uint8Array, body: Uint8Array): Uint8Array {
+    const plaintext = this.current().open(type, this.seq, header, body);
+    if (plaintext === null) {
+      throw new SealwireError('BAD_RECORD', `record ${this.seq} failed authentication (tampered, replayed, reordered or from another session)`);
+    }
+    this.seq++;
+    return plaintext;
+  }
+}

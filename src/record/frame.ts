@@ -1,0 +1,127 @@
+/**
+ * Stream framing: every message on a TCP session, handshake or record, is one frame
+ *
+ *     length (u32, big-endian: bytes that follow) ‖ type (u8) ‖ payload
+ *
+ * Length prefixes, never delimiters (LESSONS.md: delimiters break on binary data). The deframer
+ * checks the length against `MAX_FRAME_BODY` as soon as its four bytes are in, before it buffers
+ * anything for the frame, so a prefix of 4 GiB costs four bytes of memory and ends the session.
+ */
+import { SealwireError } from '../errors.js';
+import { FRAME_HEADER_SIZE, MAX_FRAME_BODY } from './limits.js';
+
+export interface Frame {
+  readonly type: number;
+  /** The 5 header bytes as received (length ‖ type). */
+  readonly header: Uint8Array;
+  /** The payload after the type byte. */
+  readonly payload: Uint8Array;
+}
+
+/** Writes a frame header for a payload of `payloadLength` bytes. */
+export function frameHeader(type: number, payloadLength: number): Buffer {
+  const h = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
+  h.writeUInt32BE(payloadLength + 1, 0);
+  h[4] = type;
+  return h;
+}
+
+/** A whole frame (header and payload) in one buffer, for handshake messages. */
+export function encodeFrame(type: number, payload: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + payload.length);
+  out.writeUInt32BE(payload.length + 1, 0);
+  out[4] = type;
+  out.set(payload, FRAME_HEADER_SIZE);
+  return out;
+}
+
+/**
+ * Splits a byte stream into frames. Incoming chunks are kept as they are; a frame inside one chunk
+ * is returned as a view into it (no copy), and only a frame split across chunks is copied, into a
+ * buffer of its exact, already-checked size.
+ */
+export class StreamDeframer {
+  private chunks: Uint8Array[] = [];
+  /** Read offset into chunks[0]. */
+  private offset = 0;
+  private buffered = 0;
+
+  constructor(private readonly maxBody: number = MAX_FRAME_BODY) {}
+
+  /** Bytes received but not yet returned as frames. */
+  get pending(): number {
+    return this.buffered;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  /**
+   * The next complete frame, or `undefined` if more bytes are needed. Throws `TOO_LARGE` for a
+   * length above the limit and `BAD_RECORD` for a zero length (a frame must hold its type).
+   */
+  next(): Frame | undefined {
+    if (this.buffered < 4) return undefined;
+    const length = this.peekLength();
+    if (length > this.maxBody) {
+      throw new SealwireError('TOO_LARGE', `frame of ${length} bytes exceeds the ${this.maxBody}-byte limit`);
+    }
+    if (length === 0) throw new SealwireError('BAD_RECORD', 'empty frame (no type byte)');
+    const total = 4 + length;
+    if (this.buffered < total) return undefined;
+    const bytes = this.take(total);
+    return { type: bytes[4]!, header: bytes.subarray(0, FRAME_HEADER_SIZE), payload: bytes.subarray(FRAME_HEADER_SIZE) };
+  }
+
+  private peekLength(): number {
+    const first = this.chunks[0]!;
+    if (first.length - this.offset >= 4) {
+      const o = this.offset;
+      return first[o]! * 0x1000000 + ((first[o + 1]! << 16) | (first[o + 2]! << 8) | first[o + 3]!);
+    }
+    let v = 0;
+    let ci = 0;
+    let o = this.offset;
+    for (let i = 0; i < 4; i++) {
+      while (o >= this.chunks[ci]!.length) {
+        ci++;
+        o = 0;
+      }
+      v = v * 256 + this.chunks[ci]![o++]!;
+    }
+    return v;
+  }
+
+  /** Removes and returns `n` bytes (n ≤ buffered): a view when they lie in one chunk. */
+  private take(n: number): Uint8Array {
+    this.buffered -= n;
+    const first = this.chunks[0]!;
+    const avail = first.length - this.offset;
+    if (avail >= n) {
+      const view = first.subarray(this.offset, this.offset + n);
+      this.offset += n;
+      if (this.offset === first.length) {
+        this.chunks.shift();
+        this.offset = 0;
+      }
+      return view;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length - this.offset, n - filled);
+      out.set(c.subarray(this.offset, this.offset + k), filled);
+      filled += k;
+      this.offset += k;
+      if (this.offset === c.length) {
+        this.chunks.shift();
+        this.offset = 0;
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The `box` client handshake (seed 003, client column), as a tagged union of states.
+ *
+ *   awaitKeyReply → (KeyReply) → awaitCookie → (Cookie) → awaitReady → (Ready) → established
+ *
+ * The client starts in awaitCookie when it knows the server's key, after sending the Hello.
+ */
+import { SealwireError } from '../../errors.js';
+import { boxKeys, secretboxOpen, secretboxSeal, x25519KeyPairFromSeed, type DirectionKeys, type X25519KeyPair } from '../../crypto/box.js';
+import { equalConstantTime, wipe } from '../../crypto/secrets.js';
+import type { Rng } from '../../crypto/random.js';
+import { PublicKey, type KeyPair } from '../../keys/key.js';
+import type { ClientConfig, Handshake, HandshakeMessage, HandshakeStep } from '../../session/handshake.js';
+import { expectMessage, expectPayloadSize, handshakeError } from '../common.js';
+import { BoxRecordCipher } from './records.js';
+import {
+  COOKIE_SIZE,
+  Direction,
+  MessageType,
+  READY_SIZE,
+  TAG_SIZE,
+  V_NONCE_SIZE,
+  counterNonce,
+  encodeHello,
+  encodeHelloPlain,
+  encodeKeyQuery,
+  encodeVPlain,
+  encodeVouchPlain,
+  parseCookiePlain,
+  parseKeyReply,
+  vouchInnerNonce,
+} from './messages.js';
+
+type State =
+  | { readonly name: 'start' }
+  | { readonly name: 'awaitKeyReply' }
+  | { readonly name: 'awaitCookie'; readonly server: PublicKey; readonly ephemeral: X25519KeyPair; readonly ctag: Buffer; readonly helloKeys: DirectionKeys }
+  | { readonly name: 'awaitReady'; readonly server: PublicKey; readonly sessionKeys: DirectionKeys }
+  | { readonly name: 'done' };
+
+const AWAITING: Record<State['name'], string> = {
+  start: 'nothing (not started)',
+  awaitKeyReply: "the server's key (KeyReply)",
+  awaitCookie: "the server's Cookie (if the server closed the connection, check that the pinned server key is this server's)",
+  awaitReady: "the server's Ready (if the server closed the connection, this client's key is probably not in the server's authorized keys)",
+  done: 'nothing (established)',
+};
+
+const hsFail = (msg: string): SealwireError => handshakeError('box', msg);
+const KNOWN = Object.values(MessageType);
+const expectType = (m: HandshakeMessage, type: number, name: string): void => expectMessage('box', m, type, name, KNOWN);
+
+export class BoxClientHandshake implements Handshake {
+  readonly role = 'client';
+  private state: State = { name: 'start' };
+  private readonly key: KeyPair;
+
+  constructor(private readonly config: ClientConfig) {
+    if (!config.key || config.key.type !== 'x25519') {
+      throw new SealwireError('BAD_KEY', 'box: the client needs an X25519 key pair');
+    }
+    if (config.server.kind === 'pinned' && config.server.key.type !== 'x25519') {
+      throw new SealwireError('BAD_KEY', 'box: the server key must be an X25519 key');
+    }
+    this.key = config.key;
+  }
+
+  get awaiting(): string {
+    return AWAITING[this.state.name];
+  }
+
+  start(): HandshakeStep {
+    if (this.state.name !== 'start') throw hsFail('start() called twice');
+    if (this.config.server.kind === 'pinned') return { send: [this.hello(this.config.server.key)] };
+    this.state = { name: 'awaitKeyReply' };
+    return { send: [{ type: MessageType.KEY_QUERY, payload: encodeKeyQuery() }] };
+  }
+
+  receive(m: HandshakeMessage): HandshakeStep {
+    const s = this.state;
+    switch (s.name) {
+      case 'awaitKeyReply': {
+        expectType(m, MessageType.KEY_REPLY, 'KeyReply');
+        const server = PublicKey.fromBytes('x25519', parseKeyReply(m.payload));
+        if (this.config.server.kind === 'learn') this.config.server.verify(server);
+        return { send: [this.hello(server)] };
+      }
+      case 'awaitCookie': {
+        expectType(m, MessageType.COOKIE, 'Cookie');
+        expectPayloadSize('box', m, COOKIE_SIZE, 'Cookie');
+        const plain = secretboxOpen(m.payload, counterNonce(MessageType.COOKIE, Direction.SERVER_TO_CLIENT, 0n), s.helloKeys.receive);
+        if (!plain) throw hsFail('the Cookie does not open: it was not sealed by the holder of the pinned server key');
+        const cookie = parseCookiePlain(plain);
+        if (!equalConstantTime(cookie.ctag, s.ctag)) throw hsFail('the Cookie does not answer our Hello (Ctag mismatch)');
+        const sessionKeys = boxKeys('client', s.ephemeral.publicKey, s.ephemeral.secretKey, cookie.serverEphemeral);
+        const vouch = this.vouch(s.server, s.ephemeral.publicKey, cookie.stag, sessionKeys);
+        wipe(s.ephemeral.secretKey, s.helloKeys.send, s.helloKeys.receive, plain);
+        this.state = { name: 'awaitReady', server: s.server, sessionKeys };
+        return { send: [vouch] };
+      }
+      case 'awaitReady': {
+        expectType(m, MessageType.READY, 'Ready');
+        expectPayloadSize('box', m, READY_SIZE, 'Ready');
+        const plain = secretboxOpen(m.payload, counterNonce(MessageType.READY, Direction.SERVER_TO_CLIENT, 0n), s.sessionKeys.receive);
+        if (!plain) throw hsFail('the Ready does not open under the session key');
+        this.state = { name: 'done' };
+        return {
+          send: [],
+          established: {
+            send: new BoxRecordCipher(s.sessionKeys.send, Direction.CLIENT_TO_SERVER),
+            receive: new BoxRecordCipher(s.sessionKeys.receive, Direction.SERVER_TO_CLIENT),
+            peerPublicKey: s.server,
+          },
+        };
+      }
+      case 'start':
+      case 'done':
+        throw hsFail(`unexpected message 0x${m.type.toString(16)} (${this.awaiting})`);
+    }
+  }
+
+  wipe(): void {
+    const s = this.state;
+    if (s.name === 'awaitCookie') wipe(s.ephemeral.secretKey, s.helloKeys.send, s.helloKeys.receive);
+    // awaitReady's session keys belong to the record ciphers once established; wipe them only if
+    // the handshake is abandoned before that.
+    if (s.name === 'awaitReady') wipe(s.sessionKeys.send, s.sessionKeys.receive);
+    this.state = { name: 'done' };
+  }
+
+  /** Hello: EC ‖ Box[Ctag ‖ padding](ECs -> S). */
+  private hello(server: PublicKey): HandshakeMessage {
+    const rng: Rng = this.config.rng;
+    const seed = rng(32);
+    const ephemeral = x25519KeyPairFromSeed(seed);
+    wipe(seed);
+    const ctag = rng(TAG_SIZE);
+    const helloKeys = boxKeys('client', ephemeral.publicKey, ephemeral.secretKey, server.bytes);
+    const sealed = secretboxSeal(encodeHelloPlain(ctag), counterNonce(MessageType.HELLO, Direction.CLIENT_TO_SERVER, 0n), helloKeys.send);
+    this.state = { name: 'awaitCookie', server, ephemeral, ctag, helloKeys };
+    return { type: MessageType.HELLO, payload: encodeHello(ephemeral.publicKey, sealed) };
+  }
+
+  /** Vouch: Box[C ‖ Vnonce ‖ V](ECs -> ES), V = Box[EC ‖ Stag](Cs -> S). */
+  private vouch(server: PublicKey, clientEphemeral: Uint8Array, stag: Uint8Array, sessionKeys: DirectionKeys): HandshakeMessage {
+    const longTerm = boxKeys('client', this.key.publicKey.bytes, this.key.secretKey, server.bytes);
+    const vNonce = this.config.rng(V_NONCE_SIZE);
+    const v = secretboxSeal(encodeVPlain({ clientEphemeral, stag }), vouchInnerNonce(vNonce), longTerm.send);
+    wipe(longTerm.send, longTerm.receive);
+    const plain = encodeVouchPlain({ clientKey: this.key.publicKey.bytes, vNonce, v });
+    const sealed = secretboxSeal(plain, counterNonce(MessageType.VOUCH, Direction.CLIENT_TO_SERVER, 0n), sessionKeys.send);
+    return { type: MessageType.VOUCH, payload: sealed };
+  }
+}

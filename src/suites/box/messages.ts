@@ -1,0 +1,189 @@
+/**
+ * The `box` suite's messages (seed 003), byte by byte. docs/PROTOCOLS.md has the same tables.
+ *
+ * Notation as in the seed: `Box[X](A -> B)` is X sealed with XSalsa20-Poly1305 under the key
+ * that A's secret and B's public key give (crypto/box.ts, `boxKeys`), with the nonce below.
+ *
+ *   0x05 KeyQuery  C→S  64 zero bytes                         (only when the client has no key for S)
+ *   0x06 KeyReply  S→C  S (32)
+ *   0x01 Hello     C→S  EC (32) ‖ Box[Ctag (32) ‖ 176 zero bytes](ECs -> S)        = 256 bytes
+ *   0x02 Cookie    S→C  Box[ES (32) ‖ Ctag (32) ‖ Stag (32)](Ss -> EC)              = 112 bytes
+ *   0x03 Vouch     C→S  Box[C (32) ‖ Vnonce (22) ‖ V (80)](ECs -> ES)              = 150 bytes
+ *                       V = Box[EC (32) ‖ Stag (32)](Cs -> S), nonce 0x0f ‖ 'C' ‖ Vnonce
+ *   0x04 Ready     S→C  Box[](ESs -> EC)                                            =  16 bytes
+ *   0x10 Data / 0x11 Close, both ways: Box[data](ECs -> ES) or Box[data](ESs -> EC)
+ *
+ * Nonces are 24 bytes: message type (1) ‖ direction (1: 'C' = 0x43 client→server, 'S' = 0x53
+ * server→client) ‖ 14 zero bytes ‖ 64-bit big-endian counter (0 for handshake messages, the
+ * record sequence number for records). Two messages never share a nonce under one key: keys of a
+ * session are fresh (ephemeral keys on both sides), types differ, directions differ, and records
+ * count up. The one box under two long-term keys, V, meets the same key in every session, so its
+ * nonce is 22 random bytes after its prefix (DESIGN.md §2.3), sent in the Vouch.
+ *
+ * The Hello is padded so that it is never smaller than the server's answer (no amplification).
+ */
+import { SealwireError } from '../../errors.js';
+import { BOX_MAC_SIZE, BOX_NONCE_SIZE, X25519_KEY_SIZE } from '../../crypto/box.js';
+import { Reader, expectSize } from '../../wire/reader.js';
+import { Writer } from '../../wire/writer.js';
+
+export const MessageType = {
+  HELLO: 0x01,
+  COOKIE: 0x02,
+  VOUCH: 0x03,
+  READY: 0x04,
+  KEY_QUERY: 0x05,
+  KEY_REPLY: 0x06,
+  /** Not a message: the nonce prefix of V, the box inside the Vouch. */
+  VOUCH_INNER: 0x0f,
+} as const;
+
+export const Direction = {
+  CLIENT_TO_SERVER: 0x43, // 'C'
+  SERVER_TO_CLIENT: 0x53, // 'S'
+} as const;
+export type DirectionByte = (typeof Direction)[keyof typeof Direction];
+
+export const TAG_SIZE = 32;
+export const HELLO_PADDING = 176;
+export const V_NONCE_SIZE = BOX_NONCE_SIZE - 2;
+
+export const KEY_QUERY_SIZE = 64;
+export const KEY_REPLY_SIZE = X25519_KEY_SIZE;
+export const HELLO_SIZE = X25519_KEY_SIZE + BOX_MAC_SIZE + TAG_SIZE + HELLO_PADDING;
+export const COOKIE_PLAIN_SIZE = X25519_KEY_SIZE + TAG_SIZE + TAG_SIZE;
+export const COOKIE_SIZE = BOX_MAC_SIZE + COOKIE_PLAIN_SIZE;
+export const V_PLAIN_SIZE = X25519_KEY_SIZE + TAG_SIZE;
+export const V_SIZE = BOX_MAC_SIZE + V_PLAIN_SIZE;
+export const VOUCH_PLAIN_SIZE = X25519_KEY_SIZE + V_NONCE_SIZE + V_SIZE;
+export const VOUCH_SIZE = BOX_MAC_SIZE + VOUCH_PLAIN_SIZE;
+export const READY_SIZE = BOX_MAC_SIZE;
+
+/** A nonce with a counter: type ‖ direction ‖ 14 zero bytes ‖ u64 counter. */
+export function counterNonce(type: number, direction: DirectionByte, counter: bigint): Buffer {
+  const n = Buffer.alloc(BOX_NONCE_SIZE);
+  writeCounterNonce(n, type, direction, counter);
+  return n;
+}
+
+/** Rewrites a reusable nonce buffer in place (the record hot path). Bytes 2..15 stay zero. */
+export function writeCounterNonce(n: Buffer, type: number, direction: DirectionByte, counter: bigint): void {
+  n[0] = type;
+  n[1] = direction;
+  n.writeBigUInt64BE(counter, 16);
+}
+
+/** V's nonce: 0x0f ‖ 'C' ‖ 22 random bytes. */
+export function vouchInnerNonce(random: Uint8Array): Buffer {
+  if (random.length !== V_NONCE_SIZE) throw new SealwireError('INVALID_ARGUMENT', 'V nonce must be 22 bytes');
+  const n = Buffer.alloc(BOX_NONCE_SIZE);
+  n[0] = MessageType.VOUCH_INNER;
+  n[1] = Direction.CLIENT_TO_SERVER;
+  n.set(random, 2);
+  return n;
+}
+
+const fail = (what: string): SealwireError => new SealwireError('HANDSHAKE_FAILED', what);
+
+// --- KeyQuery / KeyReply -------------------------------------------------------------------
+
+export const encodeKeyQuery = (): Buffer => Buffer.alloc(KEY_QUERY_SIZE);
+
+export function checkKeyQuery(payload: Uint8Array): void {
+  expectSize(payload, KEY_QUERY_SIZE, 'box KeyQuery', 'HANDSHAKE_FAILED');
+  if (!payload.every((b) => b === 0)) throw fail('box KeyQuery: padding is not zero');
+}
+
+export function parseKeyReply(payload: Uint8Array): Uint8Array {
+  expectSize(payload, KEY_REPLY_SIZE, 'box KeyReply', 'HANDSHAKE_FAILED');
+  return payload;
+}
+
+// --- Hello ---------------------------------------------------------------------------------
+
+export interface Hello {
+  readonly clientEphemeral: Uint8Array;
+  readonly sealed: Uint8Array;
+}
+
+export function encodeHelloPlain(ctag: Uint8Array): Buffer {
+  const w = new Writer(TAG_SIZE + HELLO_PADDING).bytes(ctag);
+  w.reserve(HELLO_PADDING); // a Writer's buffer starts zeroed: the padding is zeros
+  return w.finish();
+}
+
+export function encodeHello(clientEphemeral: Uint8Array, sealed: Uint8Array): Buffer {
+  return new Writer(HELLO_SIZE).bytes(clientEphemeral).bytes(sealed).finish();
+}
+
+export function parseHello(payload: Uint8Array): Hello {
+  expectSize(payload, HELLO_SIZE, 'box Hello', 'HANDSHAKE_FAILED');
+  const r = new Reader(payload, 'box Hello', 'HANDSHAKE_FAILED');
+  const clientEphemeral = r.fixed(X25519_KEY_SIZE, 'EC');
+  const sealed = r.rest();
+  return { clientEphemeral, sealed };
+}
+
+/** Returns Ctag from the opened Hello box, refusing non-zero padding. */
+export function parseHelloPlain(plain: Uint8Array): Uint8Array {
+  const r = new Reader(plain, 'box Hello', 'HANDSHAKE_FAILED');
+  const ctag = r.fixed(TAG_SIZE, 'Ctag');
+  const pad = r.fixed(HELLO_PADDING, 'padding');
+  r.end();
+  if (!pad.every((b) => b === 0)) throw fail('box Hello: padding is not zero');
+  return ctag;
+}
+
+// --- Cookie --------------------------------------------------------------------------------
+
+export interface CookiePlain {
+  readonly serverEphemeral: Uint8Array;
+  readonly ctag: Uint8Array;
+  readonly stag: Uint8Array;
+}
+
+export function encodeCookiePlain(c: CookiePlain): Buffer {
+  return new Writer(COOKIE_PLAIN_SIZE).bytes(c.serverEphemeral).bytes(c.ctag).bytes(c.stag).finish();
+}
+
+export function parseCookiePlain(plain: Uint8Array): CookiePlain {
+  const r = new Reader(plain, 'box Cookie', 'HANDSHAKE_FAILED');
+  const c = { serverEphemeral: r.fixed(X25519_KEY_SIZE, 'ES'), ctag: r.fixed(TAG_SIZE, 'Ctag'), stag: r.fixed(TAG_SIZE, 'Stag') };
+  r.end();
+  return c;
+}
+
+// --- Vouch ---------------------------------------------------------------------------------
+
+export interface VouchPlain {
+  readonly clientKey: Uint8Array;
+  readonly vNonce: Uint8Array;
+  readonly v: Uint8Array;
+}
+
+export function encodeVouchPlain(p: VouchPlain): Buffer {
+  return new Writer(VOUCH_PLAIN_SIZE).bytes(p.clientKey).bytes(p.vNonce).bytes(p.v).finish();
+}
+
+export function parseVouchPlain(plain: Uint8Array): VouchPlain {
+  const r = new Reader(plain, 'box Vouch', 'HANDSHAKE_FAILED');
+  const p = { clientKey: r.fixed(X25519_KEY_SIZE, 'C'), vNonce: r.fixed(V_NONCE_SIZE, 'V nonce'), v: r.fixed(V_SIZE, 'V') };
+  r.end();
+  return p;
+}
+
+export interface VPlain {
+  readonly clientEphemeral: Uint8Array;
+  readonly stag: Uint8Array;
+}
+
+export function encodeVPlain(p: VPlain): Buffer {
+  return new Writer(V_PLAIN_SIZE).bytes(p.clientEphemeral).bytes(p.stag).finish();
+}
+
+export function parseVPlain(plain: Uint8Array): VPlain {
+  const r = new Reader(plain, 'box V', 'HANDSHAKE_FAILED');
+  const p = { clientEphemeral: r.fixed(X25519_KEY_SIZE, 'EC'), stag: r.fixed(TAG_SIZE, 'Stag') };
+  r.end();
+  return p;
+}

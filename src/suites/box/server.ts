@@ -1,0 +1,152 @@
+/**
+ * The `box` server handshake (seed 003, server column), as a tagged union of states.
+ *
+ *   awaitHello → (Hello) → awaitVouch → (Vouch, verified, authorized) → established
+ *
+ * A KeyQuery is answered once, before the Hello, for clients that learn the server's key (trust
+ * on first use). Everything that fails says only `HANDSHAKE_FAILED` to the operator's log with the
+ * reason; the peer sees the connection close and nothing more.
+ */
+import { SealwireError } from '../../errors.js';
+import { boxKeys, secretboxOpen, secretboxSeal, x25519KeyPairFromSeed, type DirectionKeys } from '../../crypto/box.js';
+import { equalConstantTime, wipe } from '../../crypto/secrets.js';
+import { PublicKey, type KeyPair } from '../../keys/key.js';
+import type { Handshake, HandshakeMessage, HandshakeStep, ServerConfig } from '../../session/handshake.js';
+import { expectMessage, expectPayloadSize, handshakeError } from '../common.js';
+import { BoxRecordCipher } from './records.js';
+import {
+  Direction,
+  HELLO_SIZE,
+  MessageType,
+  TAG_SIZE,
+  VOUCH_SIZE,
+  checkKeyQuery,
+  counterNonce,
+  encodeCookiePlain,
+  parseHello,
+  parseHelloPlain,
+  parseVPlain,
+  parseVouchPlain,
+  vouchInnerNonce,
+} from './messages.js';
+
+type State =
+  | { readonly name: 'awaitHello'; readonly keyQueried: boolean }
+  | {
+      readonly name: 'awaitVouch';
+      readonly clientEphemeral: Buffer;
+      readonly stag: Buffer;
+      readonly sessionKeys: DirectionKeys;
+    }
+  | { readonly name: 'done' };
+
+const AWAITING: Record<State['name'], string> = {
+  awaitHello: "the client's Hello",
+  awaitVouch: "the client's Vouch",
+  done: 'nothing (established)',
+};
+
+const hsFail = (msg: string): SealwireError => handshakeError('box', msg);
+const KNOWN = Object.values(MessageType);
+
+export class BoxServerHandshake implements Handshake {
+  readonly role = 'server';
+  private state: State = { name: 'awaitHello', keyQueried: false };
+  private readonly key: KeyPair;
+
+  constructor(private readonly config: ServerConfig) {
+    if (config.key.type !== 'x25519') throw new SealwireError('BAD_KEY', 'box: the server needs an X25519 key pair');
+    this.key = config.key;
+  }
+
+  get awaiting(): string {
+    return AWAITING[this.state.name];
+  }
+
+  start(): HandshakeStep {
+    return { send: [] };
+  }
+
+  receive(m: HandshakeMessage): HandshakeStep {
+    const s = this.state;
+    switch (s.name) {
+      case 'awaitHello':
+        if (m.type === MessageType.KEY_QUERY && !s.keyQueried) {
+          checkKeyQuery(m.payload);
+          this.state = { name: 'awaitHello', keyQueried: true };
+          return { send: [{ type: MessageType.KEY_REPLY, payload: this.key.publicKey.bytes }] };
+        }
+        expectMessage('box', m, MessageType.HELLO, 'Hello', KNOWN);
+        return this.onHello(m);
+      case 'awaitVouch':
+        expectMessage('box', m, MessageType.VOUCH, 'Vouch', KNOWN);
+        return this.onVouch(m, s);
+      case 'done':
+        throw hsFail(`unexpected message 0x${m.type.toString(16)} after the handshake`);
+    }
+  }
+
+  wipe(): void {
+    const s = this.state;
+    if (s.name === 'awaitVouch') wipe(s.sessionKeys.send, s.sessionKeys.receive);
+    this.state = { name: 'done' };
+  }
+
+  /** Hello → Cookie: Box[ES ‖ Ctag ‖ Stag](Ss -> EC). */
+  private onHello(m: HandshakeMessage): HandshakeStep {
+    expectPayloadSize('box', m, HELLO_SIZE, 'Hello');
+    const hello = parseHello(m.payload);
+    const helloKeys = boxKeys('server', this.key.publicKey.bytes, this.key.secretKey, hello.clientEphemeral);
+    try {
+      const plain = secretboxOpen(hello.sealed, counterNonce(MessageType.HELLO, Direction.CLIENT_TO_SERVER, 0n), helloKeys.receive);
+      if (!plain) throw hsFail('the Hello does not open: the client sealed it to another server key');
+      const ctag = parseHelloPlain(plain);
+      const seed = this.config.rng(32);
+      const ephemeral = x25519KeyPairFromSeed(seed);
+      wipe(seed);
+      const stag = this.config.rng(TAG_SIZE);
+      const sessionKeys = boxKeys('server', ephemeral.publicKey, ephemeral.secretKey, hello.clientEphemeral);
+      // ESs is needed for nothing else: the session keys are computed, so it goes now.
+      wipe(ephemeral.secretKey);
+      const cookie = secretboxSeal(
+        encodeCookiePlain({ serverEphemeral: ephemeral.publicKey, ctag, stag }),
+        counterNonce(MessageType.COOKIE, Direction.SERVER_TO_CLIENT, 0n),
+        helloKeys.send,
+      );
+      this.state = { name: 'awaitVouch', clientEphemeral: Buffer.from(hello.clientEphemeral), stag, sessionKeys };
+      return { send: [{ type: MessageType.COOKIE, payload: cookie }] };
+    } finally {
+      wipe(helloKeys.send, helloKeys.receive);
+    }
+  }
+
+  /** Vouch: opens it, checks V binds C to our EC and Stag, asks `authorize`, then Ready. */
+  private onVouch(m: HandshakeMessage, s: Extract<State, { name: 'awaitVouch' }>): HandshakeStep {
+    expectPayloadSize('box', m, VOUCH_SIZE, 'Vouch');
+    const plain = secretboxOpen(m.payload, counterNonce(MessageType.VOUCH, Direction.CLIENT_TO_SERVER, 0n), s.sessionKeys.receive);
+    if (!plain) throw hsFail('the Vouch does not open under the session key');
+    const vouch = parseVouchPlain(plain);
+    const clientKey = PublicKey.fromBytes('x25519', vouch.clientKey);
+    const longTerm = boxKeys('server', this.key.publicKey.bytes, this.key.secretKey, clientKey.bytes);
+    const vPlain = secretboxOpen(vouch.v, vouchInnerNonce(vouch.vNonce), longTerm.receive);
+    wipe(longTerm.send, longTerm.receive);
+    if (!vPlain) throw hsFail(`the vouch V does not open: the client does not hold the secret key of ${clientKey.fingerprint}`);
+    const v = parseVPlain(vPlain);
+    const ephemeralOk = equalConstantTime(v.clientEphemeral, s.clientEphemeral);
+    const stagOk = equalConstantTime(v.stag, s.stag);
+    if (!ephemeralOk || !stagOk) throw hsFail('the vouch V was made for another session (EC or Stag mismatch)');
+    if (!this.config.authorize(clientKey)) {
+      throw new SealwireError('UNKNOWN_PEER', `box: client key ${clientKey.fingerprint} is not authorized`);
+    }
+    const ready = secretboxSeal(new Uint8Array(0), counterNonce(MessageType.READY, Direction.SERVER_TO_CLIENT, 0n), s.sessionKeys.send);
+    this.state = { name: 'done' };
+    return {
+      send: [{ type: MessageType.READY, payload: ready }],
+      established: {
+        send: new BoxRecordCipher(s.sessionKeys.send, Direction.SERVER_TO_CLIENT),
+        receive: new BoxRecordCipher(s.sessionKeys.receive, Direction.CLIENT_TO_SERVER),
+        peerPublicKey: clientKey,
+      },
+    };
+  }
+}

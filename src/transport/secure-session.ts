@@ -1,0 +1,292 @@
+/**
+ * `SecureSession`: the sans-I/O stream session as a Node `Duplex`, over any byte stream (a TCP
+ * socket, or one end of an in-memory pair).
+ *
+ * The adapter is thin on purpose: bytes from the socket go into the core, the core's output goes
+ * to the socket, the core's events become stream events. What it adds is what only the I/O side
+ * can do:
+ *
+ * - Backpressure both ways. A `_write` callback waits for the socket's `drain`, so the session's
+ *   own `drain` is forwarded (LESSONS.md, js-libp2p#3551); a `push()` that returns false pauses the
+ *   socket until `_read`.
+ * - Vectored writes: a record made of several chunks is written under one cork, and writes queued
+ *   while the socket was busy are coalesced into shared records (`_writev`).
+ * - Half-close: `end()` sends the close record and then FIN; the readable side stays open until the
+ *   peer's close record. A FIN without it is `TRUNCATED`.
+ * - The handshake deadline, with a timer that passes the time into the core.
+ */
+import { Duplex } from 'node:stream';
+import { SealwireError } from '../errors.js';
+import type { PublicKey } from '../keys/key.js';
+import type { SuiteName } from '../session/handshake.js';
+import type { StreamSession } from '../session/stream-session.js';
+
+/** How a client came to trust the server's key. */
+export type ServerTrust = 'pinned' | 'fingerprint' | 'known-host' | 'first-use';
+
+export interface SecureSessionOptions {
+  readonly suite: SuiteName;
+  /** Milliseconds, the same clock the core was created with. */
+  readonly clock: () => number;
+  readonly trust?: ServerTrust;
+}
+
+interface AddressSource {
+  remoteAddress?: string | undefined;
+  remotePort?: number | undefined;
+  localAddress?: string | undefined;
+  localPort?: number | undefined;
+}
+
+export class SecureSession extends Duplex {
+  readonly suite: SuiteName;
+  /** Client sessions: how the server's key was trusted. */
+  readonly trust: ServerTrust | undefined;
+  private readonly socket: Duplex;
+  private readonly core: StreamSession;
+  private readonly clock: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private isSecure = false;
+  /** A write (or end) waiting for the handshake to finish. */
+  private waitingForSecure: (() => void)[] = [];
+  /** A write callback waiting for the socket to drain. */
+  private waitingForDrain: ((err?: Error | null) => void) | null = null;
+  private socketPausedByUs = false;
+
+  constructor(socket: Duplex, core: StreamSession, options: SecureSessionOptions) {
+    super({ allowHalfOpen: true, decodeStrings: true });
+    this.socket = socket;
+    this.core = core;
+    this.suite = options.suite;
+    this.trust = options.trust;
+    this.clock = options.clock;
+    socket.on('data', this.onSocketData);
+    socket.on('end', this.onSocketEnd);
+    socket.on('error', this.onSocketError);
+    socket.on('close', this.onSocketClose);
+    socket.on('drain', this.onSocketDrain);
+    this.core.start();
+    this.pump();
+    this.armTimer();
+  }
+
+  /** The peer's verified long-term key (null before `secure`, or for anonymous clients). */
+  get peerPublicKey(): PublicKey | null {
+    return this.core.peerPublicKey;
+  }
+
+  /** `SHA256:…` fingerprint of the peer's key, or null. */
+  get fingerprint(): string | null {
+    return this.core.peerPublicKey?.fingerprint ?? null;
+  }
+
+  /** True once the handshake has verified the peer. */
+  get secure(): boolean {
+    return this.isSecure;
+  }
+
+  get remoteAddress(): string | undefined {
+    return (this.socket as AddressSource).remoteAddress;
+  }
+
+  get remotePort(): number | undefined {
+    return (this.socket as AddressSource).remotePort;
+  }
+
+  get localAddress(): string | undefined {
+    return (this.socket as AddressSource).localAddress;
+  }
+
+  get localPort(): number | undefined {
+    return (this.socket as AddressSource).localPort;
+  }
+
+  /**
+   * Ends the session politely: sends the close record, then closes the socket once it is
+   * flushed, without waiting for the peer's close record.
+   */
+  shutdown(): void {
+    if (this.destroyed) return;
+    if (!this.isSecure) {
+      this.destroy();
+      return;
+    }
+    if (this.writableFinished) {
+      this.destroy();
+      return;
+    }
+    this.once('finish', () => this.destroy());
+    this.end();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.whenSecure(() => {
+      try {
+        this.core.send(chunk);
+      } catch (e) {
+        callback(e as Error);
+        return;
+      }
+      this.flush(callback);
+    });
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    this.whenSecure(() => {
+      try {
+        this.core.sendMany(chunks.map((c) => c.chunk));
+      } catch (e) {
+        callback(e as Error);
+        return;
+      }
+      this.flush(callback);
+    });
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.whenSecure(() => {
+      try {
+        this.core.end();
+      } catch (e) {
+        callback(e as Error);
+        return;
+      }
+      this.writeChunks(this.core.takeOutput());
+      if (this.socket.writableFinished || this.socket.destroyed) {
+        callback();
+        return;
+      }
+      // Report `finish` only once the close record is flushed: autoDestroy may destroy the socket
+      // right after, and destroy() discards what is still buffered.
+      this.socket.end(() => callback());
+    });
+  }
+
+  override _read(): void {
+    if (this.socketPausedByUs) {
+      this.socketPausedByUs = false;
+      this.socket.resume();
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.clearTimer();
+    this.core.fail(error instanceof SealwireError ? error : new SealwireError('CLOSED', 'session destroyed'));
+    this.core.takeEvents();
+    this.socket.off('data', this.onSocketData);
+    this.socket.off('drain', this.onSocketDrain);
+    this.socket.destroy();
+    const drain = this.waitingForDrain;
+    this.waitingForDrain = null;
+    drain?.(error ?? new SealwireError('CLOSED', 'session destroyed'));
+    this.waitingForSecure = [];
+    callback(error);
+  }
+
+  // --- socket → core ----------------------------------------------------------------------
+
+  private readonly onSocketData = (chunk: Buffer): void => {
+    this.core.receive(chunk);
+    this.pump();
+  };
+
+  private readonly onSocketEnd = (): void => {
+    this.core.receiveEnd();
+    this.pump();
+  };
+
+  private readonly onSocketError = (err: Error): void => {
+    if (this.destroyed) return;
+    const code = (err as NodeJS.ErrnoException).code;
+    this.destroy(new SealwireError('IO', `connection error${code ? ` (${code})` : ''}: ${err.message}`, { cause: err }));
+  };
+
+  private readonly onSocketClose = (): void => {
+    if (this.destroyed) return;
+    if (this.readableEnded && this.writableFinished) {
+      this.destroy();
+      return;
+    }
+    // Closed under us without an orderly end in both directions.
+    this.core.receiveEnd();
+    this.pump();
+    if (!this.destroyed) {
+      this.destroy(this.core.error ?? new SealwireError('IO', 'connection closed before this side finished writing'));
+    }
+  };
+
+  private readonly onSocketDrain = (): void => {
+    const cb = this.waitingForDrain;
+    this.waitingForDrain = null;
+    cb?.();
+  };
+
+  /** Moves the core's output to the socket and its events to the stream. */
+  private pump(): void {
+    const out = this.core.takeOutput();
+    if (out.length > 0) this.writeChunks(out);
+    for (const ev of this.core.takeEvents()) {
+      if (this.destroyed) return;
+      switch (ev.type) {
+        case 'secure':
+          this.clearTimer();
+          this.isSecure = true;
+          this.emit('secure');
+          for (const run of this.waitingForSecure.splice(0)) run();
+          break;
+        case 'data':
+          if (!this.push(ev.data) && !this.socketPausedByUs) {
+            this.socketPausedByUs = true;
+            this.socket.pause();
+          }
+          break;
+        case 'end':
+          this.push(null);
+          break;
+        case 'error':
+          this.destroy(ev.error);
+          return;
+      }
+    }
+  }
+
+  // --- core → socket ----------------------------------------------------------------------
+
+  private whenSecure(run: () => void): void {
+    if (this.isSecure) run();
+    else this.waitingForSecure.push(run);
+  }
+
+  /** Writes the core's output; calls `callback` when the socket can take more. */
+  private flush(callback: (error?: Error | null) => void): void {
+    if (this.writeChunks(this.core.takeOutput())) callback();
+    else this.waitingForDrain = callback;
+  }
+
+  private writeChunks(chunks: Uint8Array[]): boolean {
+    if (this.socket.destroyed || this.socket.writableEnded) return true;
+    if (chunks.length === 1) return this.socket.write(chunks[0]!);
+    this.socket.cork();
+    let ok = true;
+    for (const c of chunks) ok = this.socket.write(c);
+    this.socket.uncork();
+    return ok;
+  }
+
+  private armTimer(): void {
+    const due = this.core.nextTimeout();
+    if (due === undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.core.handleTimeout(this.clock());
+      this.pump();
+      if (!this.destroyed) this.armTimer();
+    }, Math.max(0, due - this.clock()) + 1);
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

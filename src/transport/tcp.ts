@@ -1,0 +1,181 @@
+/**
+ * TCP transport: `SealwireServer` (in the shape of `net.Server` / `tls.Server`) and `connectTcp`.
+ *
+ * The server isolates sessions from each other and from itself: each connection has its own
+ * handshake deadline; the number of handshakes in progress is bounded (excess connections are
+ * dropped at once, so a flood of silent connections cannot exhaust memory or starve well-behaved
+ * clients); every session carries the server's own `error` listener, so a peer that sends garbage
+ * ends its own session and is reported as `sessionError`, and can never crash the process.
+ */
+import { EventEmitter } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { SealwireError } from '../errors.js';
+import { DEFAULT_HOST, resolveClientKey, resolveServer, resolveServerIdentity, type ConnectOptions, type ServerOptions } from '../options.js';
+import { getSuite } from '../suites/index.js';
+import { StreamSession } from '../session/stream-session.js';
+import type { Suite } from '../session/handshake.js';
+import type { KeyPair, PublicKey } from '../keys/key.js';
+import type { Rng } from '../crypto/random.js';
+import { SecureSession } from './secure-session.js';
+import { systemRng } from '../crypto/random.js';
+
+const DEFAULT_MAX_HANDSHAKES = 512;
+
+/** The clock every transport passes into the sans-I/O core (monotonic milliseconds). */
+export const monotonicClock = (): number => performance.now();
+
+export type SessionListener = (session: SecureSession) => void;
+
+export interface ConnectionInfo {
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+}
+
+/**
+ * A sealwire TCP server. Events: `session` (a verified session), `handshakeError` (error, info)
+ * for connections that failed before `session`, `sessionError` (error, session) for sessions
+ * that failed later, `listening`, `close`, `error` (listen errors).
+ */
+export class SealwireServer extends EventEmitter {
+  readonly suite: Suite;
+  private readonly key: KeyPair;
+  private readonly authorize: (k: PublicKey) => boolean;
+  private readonly rng: Rng;
+  private readonly handshakeTimeout: number | undefined;
+  private readonly maxHandshakes: number;
+  private readonly server: net.Server;
+  private readonly live = new Set<SecureSession>();
+  private handshaking = 0;
+  private closing = false;
+  private readonly suiteResources: { resources: unknown; close(): void } | undefined;
+
+  constructor(options: ServerOptions, onSession?: SessionListener) {
+    super();
+    const resolved = resolveServer(options);
+    this.suite = resolved.suite;
+    this.key = resolved.key;
+    this.authorize = resolved.authorize;
+    this.rng = resolved.rng;
+    this.handshakeTimeout = options.handshakeTimeout;
+    this.maxHandshakes = options.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES;
+    this.suiteResources = this.suite.openServer?.(this.key);
+    if (onSession) this.on('session', onSession);
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.handleConnection(socket));
+    this.server.on('error', (err) => this.emit('error', new SealwireError('IO', `server socket: ${err.message}`, { cause: err })));
+    this.server.on('listening', () => this.emit('listening'));
+  }
+
+  /**
+   * Starts listening (port 0 picks a free port). Resolves with the bound address once listening;
+   * the optional callback is called then too, as with `net.Server.listen`.
+   */
+  listen(port = 0, host: string = DEFAULT_HOST, callback?: () => void): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(new SealwireError('IO', `cannot listen on ${host}:${port}: ${err.message}`, { cause: err }));
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        callback?.();
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  address(): AddressInfo | null {
+    const a = this.server.address();
+    return a && typeof a === 'object' ? a : null;
+  }
+
+  /** Sessions currently open (handshaking or established). */
+  get connections(): number {
+    return this.live.size;
+  }
+
+  /**
+   * Stops accepting connections, drops handshakes in progress, and ends established sessions with
+   * their close record. Resolves when every connection is closed.
+   */
+  close(callback?: (err?: Error) => void): Promise<void> {
+    this.closing = true;
+    const done = new Promise<void>((resolve) => {
+      if (!this.server.listening) {
+        resolve();
+        return;
+      }
+      this.server.close(() => resolve());
+    });
+    for (const s of this.live) s.shutdown();
+    this.suiteResources?.close();
+    return done.then(() => {
+      this.emit('close');
+      callback?.();
+    });
+  }
+
+  /**
+   * Runs the server side of a session over an already-connected stream (a TCP socket the caller
+   * accepted, or one end of `memoryPair()`).
+   */
+  handleConnection(socket: Duplex): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const info: ConnectionInfo = { remoteAddress: (socket as net.Socket).remoteAddress, remotePort: (socket as net.Socket).remotePort };
+    if (this.handshaking >= this.maxHandshakes) {
+      socket.destroy();
+      this.emit('handshakeError', new SealwireError('LIMIT', `too many handshakes in progress (${this.maxHandshakes}); connection dropped`), info);
+      return;
+    }
+    socket.on('error', () => {}); // reported through the session; never crash on a reset
+    const handshake = this.suite.server({ key: this.key, authorize: this.authorize, rng: this.rng, resources: this.suiteResources?.resources });
+    const core = new StreamSession(handshake, { now: monotonicClock(), handshakeTimeoutMs: this.handshakeTimeout });
+    const session = new SecureSession(socket, core, { suite: this.suite.name, clock: monotonicClock });
+    this.handshaking++;
+    this.live.add(session);
+    let established = false;
+    session.on('error', (err: SealwireError) => {
+      if (established) this.emit('sessionError', err, session);
+      else this.emit('handshakeError', err, info);
+    });
+    session.once('secure', () => {
+      established = true;
+      this.handshaking--;
+      this.emit('session', session);
+    });
+    session.once('close', () => {
+      if (!established) this.handshaking--;
+      this.live.delete(session);
+    });
+  }
+}
+
+/** Connects over TCP (or `options.socket`) and resolves once the handshake has verified the server. */
+export function connectTcp(options: ConnectOptions): Promise<SecureSession> {
+  return new Promise((resolve, reject) => {
+    const host = options.host ?? DEFAULT_HOST;
+    const port = options.port ?? 0;
+    if (!options.socket && (!Number.isInteger(port) || port <= 0 || port > 65535)) {
+      throw new SealwireError('INVALID_ARGUMENT', `connect: a port (1-65535) is required, got ${String(options.port)}`);
+    }
+    const suite = getSuite(options.suite);
+    const identity = resolveServerIdentity(suite, options, host, port);
+    const key = resolveClientKey(suite, options.key);
+    const handshake = suite.client({ key, server: identity.identity, rng: options.rng ?? systemRng });
+    const socket = options.socket ?? net.connect({ host, port, allowHalfOpen: true, noDelay: true });
+    const core = new StreamSession(handshake, { now: monotonicClock(), handshakeTimeoutMs: options.handshakeTimeout });
+    const session = new SecureSession(socket, core, { suite: suite.name, clock: monotonicClock, trust: identity.trust });
+    const onError = (err: Error): void => reject(err);
+    session.once('error', onError);
+    session.once('secure', () => {
+      session.off('error', onError);
+      try {
+        identity.onVerified(session.peerPublicKey!);
+      } catch (e) {
+        session.emit('warning', e);
+      }
+      resolve(session);
+    });
+  });
+}
