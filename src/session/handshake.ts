@@ -90,6 +90,10 @@ export interface Suite {
   readonly keyType: KeyType;
   /** Whether clients authenticate with a key pair of their own. */
   readonly clientKeys: 'required' | 'none';
+  /** One line on what the suite is (for `--help`, the demo and logs). */
+  readonly summary: string;
+  /** Names of the suite's handshake message types, for the demo and for traces. */
+  readonly messageNames: Readonly<Record<number, string>>;
   client(config: ClientConfig): Handshake;
   server(config: ServerConfig): Handshake;
   /**

@@ -2,11 +2,21 @@
 import type { Suite } from '../../session/handshake.js';
 import { BoxClientHandshake } from './client.js';
 import { BoxServerHandshake } from './server.js';
+import { MessageType } from './messages.js';
 
 export const boxSuite: Suite = {
   name: 'box',
   keyType: 'x25519',
   clientKeys: 'required',
+  summary: 'seed 003: NaCl boxes (X25519, XSalsa20-Poly1305), ephemeral keys on both sides, mutual authentication, forward secrecy',
+  messageNames: {
+    [MessageType.HELLO]: 'Hello',
+    [MessageType.COOKIE]: 'Cookie',
+    [MessageType.VOUCH]: 'Vouch',
+    [MessageType.READY]: 'Ready',
+    [MessageType.KEY_QUERY]: 'KeyQuery',
+    [MessageType.KEY_REPLY]: 'KeyReply',
+  },
   client: (config) => new BoxClientHandshake(config),
   server: (config) => new BoxServerHandshake(config),
 };

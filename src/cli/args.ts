@@ -1,0 +1,37 @@
+/** Parsers for command-line values; each throws `UsageError` with a message naming the flag. */
+import { UsageError } from './errors.js';
+import { availableSuites } from '../suites/index.js';
+import type { SuiteName } from '../session/handshake.js';
+
+export function parsePort(value: string, flag = '--port'): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a number 0-65535, got '${value}'`);
+  const n = Number(value);
+  if (n > 65535) throw new UsageError(`${flag} must be a number 0-65535, got '${value}'`);
+  return n;
+}
+
+export function parsePositiveInt(value: string, flag: string): number {
+  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
+  return Number(value);
+}
+
+export function parseSeconds(value: string, flag: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of seconds, got '${value}'`);
+  return n;
+}
+
+export function parseSuite(value: string): SuiteName {
+  const suites = availableSuites();
+  if (!suites.includes(value as SuiteName)) throw new UsageError(`--suite must be one of ${suites.join(', ')}, got '${value}'`);
+  return value as SuiteName;
+}
+
+/** `host:port`, `[v6]:port`. */
+export function parseHostPort(value: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(value) ?? /^([^:\s]+):(\d+)$/.exec(value);
+  if (!m) throw new UsageError(`expected HOST:PORT (e.g. 127.0.0.1:4433 or [::1]:4433), got '${value}'`);
+  const port = parsePort(m[2]!, 'PORT');
+  if (port === 0) throw new UsageError('PORT must be 1-65535');
+  return { host: m[1]!, port };
+}

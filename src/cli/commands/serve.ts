@@ -1,0 +1,80 @@
+/**
+ * `sealwire serve --key PATH [--host H] [--port P] [--echo] [--authorized-keys FILE] [--suite S]`
+ *
+ * The first stdout line is `listening on HOST:PORT`. With `--echo` each session's data goes back
+ * to its sender; without it, received data goes to stdout. Session events go to stderr, one line
+ * each, with the peer's fingerprint; never data or keys.
+ */
+import type { Command } from 'commander';
+import { loadKeyPair } from '../../keys/files.js';
+import { loadAuthorizedKeys } from '../../keys/authorized-keys.js';
+import { SealwireServer, type ConnectionInfo } from '../../transport/tcp.js';
+import type { SecureSession } from '../../transport/secure-session.js';
+import { SealwireError } from '../../errors.js';
+import { DEFAULT_SUITE } from '../../suites/index.js';
+import { parsePort, parsePositiveInt, parseSuite } from '../args.js';
+
+interface ServeOptions {
+  key: string;
+  host: string;
+  port: string;
+  echo?: boolean;
+  authorizedKeys?: string;
+  suite: string;
+  handshakeTimeout: string;
+}
+
+const who = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string =>
+  `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`;
+
+export function register(program: Command, run: (fn: () => Promise<number>) => void): void {
+  program
+    .command('serve')
+    .description('accept encrypted sessions; print what clients send, or echo it back')
+    .requiredOption('--key <path>', 'server private key file')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 picks a free port)', '0')
+    .option('--echo', 'send each session its own data back')
+    .option('--authorized-keys <file>', 'accept only clients whose keys are listed in FILE')
+    .option('--suite <suite>', 'protocol suite', DEFAULT_SUITE)
+    .option('--handshake-timeout <ms>', 'drop handshakes that take longer (milliseconds)', '10000')
+    .action((opts: ServeOptions) => run(() => serve(opts)));
+}
+
+async function serve(opts: ServeOptions): Promise<number> {
+  const port = parsePort(opts.port);
+  const suite = parseSuite(opts.suite);
+  const handshakeTimeout = parsePositiveInt(opts.handshakeTimeout, '--handshake-timeout');
+  const key = loadKeyPair(opts.key);
+  const authorizedKeys = opts.authorizedKeys ? loadAuthorizedKeys(opts.authorizedKeys) : undefined;
+  const server = new SealwireServer({ key, suite, authorizedKeys, handshakeTimeout });
+  server.on('session', (session: SecureSession) => {
+    process.stderr.write(`session from ${who(session)}: ${suite}, client ${session.fingerprint ?? 'anonymous'}\n`);
+    if (opts.echo) {
+      session.pipe(session);
+    } else {
+      session.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+      // The client half-closed: nothing more is coming, so end our side too.
+      session.on('end', () => session.end());
+    }
+    session.on('close', () => process.stderr.write(`session from ${who(session)} closed\n`));
+  });
+  server.on('handshakeError', (err: SealwireError, info: ConnectionInfo) => {
+    process.stderr.write(`handshake from ${who(info)} failed: ${err.message} [${err.code}]\n`);
+  });
+  server.on('sessionError', (err: SealwireError, session: SecureSession) => {
+    process.stderr.write(`session from ${who(session)} failed: ${err.message} [${err.code}]\n`);
+  });
+  const addr = await server.listen(port, opts.host);
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  process.stdout.write(`listening on ${host}:${addr.port}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.stderr.write('shutting down\n');
+      void server.close().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}

@@ -1,0 +1,41 @@
+/**
+ * How the CLI fails: one clear line on stderr, exit 1 for runtime failures and 2 for usage errors
+ * (DESIGN.md §7). Never a stack trace for an expected failure; never key material or plaintext.
+ */
+import { SealwireError } from '../errors.js';
+
+/** A wrong command line: exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** Prints `sealwire: <message>` for an error and returns the exit code it deserves. */
+export function reportError(e: unknown, command?: string): number {
+  const prefix = command ? `sealwire ${command}` : 'sealwire';
+  if (e instanceof UsageError) {
+    process.stderr.write(`${prefix}: ${e.message} (see --help)\n`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof SealwireError) {
+    process.stderr.write(`${prefix}: ${e.message} [${e.code}]\n`);
+    return EXIT_FAILURE;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`${prefix}: ${msg.split('\n')[0]}\n`);
+  return EXIT_FAILURE;
+}
+
+/** Writes what is pending on stdout and stderr, then exits. */
+export function exitAfterFlush(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const done = (): void => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
