@@ -11,6 +11,14 @@ import { register as serve } from './commands/serve.js';
 import { register as connect } from './commands/connect.js';
 import { register as demo } from './commands/demo.js';
 
+// A reader that goes away (`sealwire demo | head`) is not a failure worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 const program = new Command();
 program
   .name('sealwire')
@@ -18,7 +26,7 @@ program
   .version('0.1.0')
   .showHelpAfterError(false)
   .exitOverride()
-  .configureOutput({ outputError: (str, write) => write(str) });
+  .configureOutput({ outputError: (str, write) => write(`sealwire: ${str.replace(/^error: /, '')}`) });
 
 let current = '';
 const run = (fn: () => Promise<number>): void => {
@@ -32,6 +40,11 @@ for (const reg of [keygen, fingerprint, serve, connect, demo]) reg(program, run)
 program.hook('preAction', (_this, action) => {
   current = action.name();
 });
+
+if (process.argv.length <= 2) {
+  program.outputHelp({ error: true });
+  process.exit(EXIT_USAGE);
+}
 
 try {
   program.parse(process.argv);
