@@ -203,16 +203,10 @@ export class SecureSession extends Duplex {
 
   private readonly onSocketClose = (): void => {
     if (this.destroyed) return;
-    if (this.readableEnded && this.writableFinished) {
-      this.destroy();
-      return;
-    }
-    // Closed under us without an orderly end in both directions.
+    // Without the peer's close record this is truncation (or a failed handshake); after it, the
+    // readable side has already ended and the stream finishes on its own once consumed.
     this.core.receiveEnd();
     this.pump();
-    if (!this.destroyed) {
-      this.destroy(this.core.error ?? new SealwireError('IO', 'connection closed before this side finished writing'));
-    }
   };
 
   private readonly onSocketDrain = (): void => {
@@ -259,6 +253,11 @@ export class SecureSession extends Duplex {
 
   /** Writes the core's output; calls `callback` when the socket can take more. */
   private flush(callback: (error?: Error | null) => void): void {
+    if (this.socket.destroyed || this.socket.writableEnded) {
+      this.core.takeOutput();
+      callback(new SealwireError('CLOSED', 'the connection is closed: data not sent'));
+      return;
+    }
     if (this.writeChunks(this.core.takeOutput())) callback();
     else this.waitingForDrain = callback;
   }
