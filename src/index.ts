@@ -19,7 +19,7 @@ export { loadAuthorizedKeys, parseAuthorizedKeys, authorizeKeys } from './keys/a
 export { KnownHosts } from './keys/known-hosts.js';
 export { SecureSession, type ServerTrust } from './transport/secure-session.js';
 export { SealwireServer, type SessionListener, type ConnectionInfo } from './transport/tcp.js';
-export { memoryPair } from './transport/memory.js';
+export { memoryPair, type ChunkTamper } from './transport/memory.js';
 export { availableSuites, DEFAULT_SUITE } from './suites/index.js';
 export { SUITE_NAMES, type SuiteName } from './session/handshake.js';
 export type { ServerOptions, ConnectOptions, CommonOptions } from './options.js';

@@ -98,14 +98,16 @@ export class SealwireServer extends EventEmitter {
    */
   close(callback?: (err?: Error) => void): Promise<void> {
     this.closing = true;
-    const done = new Promise<void>((resolve) => {
+    const listenerClosed = new Promise<void>((resolve) => {
       if (!this.server.listening) {
         resolve();
         return;
       }
       this.server.close(() => resolve());
     });
+    const sessionsClosed = [...this.live].map((s) => new Promise<void>((resolve) => (s.closed ? resolve() : s.once('close', () => resolve()))));
     for (const s of this.live) s.shutdown();
+    const done = Promise.all([listenerClosed, ...sessionsClosed]);
     this.suiteResources?.close();
     return done.then(() => {
       this.emit('close');

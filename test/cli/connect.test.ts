@@ -81,3 +81,36 @@ describe('sealwire connect', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('sealwire serve under a flood', () => {
+  const t = tempDir();
+  afterAll(() => t.cleanup());
+
+  it('serves a well-behaved client right after a flood of garbage connections', async () => {
+    await runCli(['keygen', '--out', t.path('server')]);
+    const server = await startCli(['serve', '--echo', '--key', t.path('server'), '--handshake-timeout', '2000']);
+    try {
+      const port = portOf(server.firstLine);
+      const { connect: dial } = await import('node:net');
+      const { randomBytes } = await import('node:crypto');
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          new Promise<void>((resolve) => {
+            const s = dial(port, '127.0.0.1', () => {
+              s.end(i % 2 ? randomBytes(300) : Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
+            });
+            s.on('error', () => resolve());
+            s.on('close', () => resolve());
+            s.resume();
+          }),
+        ),
+      );
+      const r = await runCli(['connect', `127.0.0.1:${port}`, '--server-key', t.path('server.pub')], { input: 'still served' });
+      expect(r.code).toBe(0);
+      expect(r.stdout.toString()).toBe('still served');
+      expect(server.stderr()).toMatch(/handshake from .* failed/);
+    } finally {
+      await server.stop();
+    }
+  });
+});
