@@ -4,10 +4,11 @@
  * against a truncated tag (at least 16 bytes).
  */
 import { createHmac } from 'node:crypto';
-import { SealwireError } from '../errors.js';
 import { equalConstantTime } from './secrets.js';
 
 export const HMAC_SHA256_SIZE = 32;
+/** Shortest truncated tag `verifyHmacSha256` accepts (128 bits). */
+const MIN_TAG_SIZE = 16;
 
 export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
   const h = createHmac('sha256', key);
@@ -15,11 +16,13 @@ export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
   return h.digest();
 }
 
-/** True when `tag` is the HMAC of `parts` (or its first `tag.length` bytes, 16 to 32). */
+/**
+ * True when `tag` is the HMAC of `parts` (or its first `tag.length` bytes, 16 to 32). A tag of any
+ * other length is false, not an exception: its length comes from the peer, and a forged record
+ * must fail the same way whatever its tag looks like.
+ */
 export function verifyHmacSha256(key: Uint8Array, tag: Uint8Array, ...parts: Uint8Array[]): boolean {
-  if (tag.length < 16 || tag.length > HMAC_SHA256_SIZE) {
-    throw new SealwireError('INVALID_ARGUMENT', `HMAC tag length ${tag.length} outside 16..32`);
-  }
+  if (tag.length < MIN_TAG_SIZE || tag.length > HMAC_SHA256_SIZE) return false;
   const full = hmacSha256(key, ...parts);
   return equalConstantTime(full.subarray(0, tag.length), tag);
 }
