@@ -40,8 +40,8 @@ export function gcmSeal(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, plaint
 }
 
 /**
- * AES-GCM decryption; `null` when the tag does not verify. `tagSize` may be shorter than 16 only
- * for known-answer tests; protocols here always use 16.
+ * AES-GCM decryption; `null` when the tag does not verify. Only 12-byte IVs and full 16-byte tags
+ * are accepted: any other IV or tag length is `null` too (no truncated tags on the wire).
  */
 export function gcmOpen(
   key: Uint8Array,
