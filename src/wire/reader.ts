@@ -2,7 +2,7 @@
  * A bounded reader over untrusted bytes.
  *
  * Every read checks that the bytes are there first and throws a `SealwireError` (never a
- * `RangeError`) when they are not. `end()` insists that nothing is left over, because a parser
+ * `RangeError`) when they are not; a read that fails moves nothing (the offset stays where it was). `end()` insists that nothing is left over, because a parser
  * that ignores trailing bytes accepts messages its peer never meant to send. Reads return views
  * (`subarray`), not copies: callers that keep a field beyond the input's lifetime copy it.
  */
@@ -59,6 +59,7 @@ export class Reader {
   }
 
   u64(field: string): bigint {
+    this.need(8, field);
     const hi = this.u32(field);
     const lo = this.u32(field);
     return (BigInt(hi) << 32n) | BigInt(lo);
@@ -74,16 +75,25 @@ export class Reader {
 
   /** A field with a 16-bit length prefix, checked against `max` before it is read. */
   vec16(field: string, max: number, min = 0): Uint8Array {
-    const n = this.u16(`${field} length`);
-    this.checkLength(n, field, min, max);
-    return this.fixed(n, field);
+    return this.vec(2, field, max, min);
   }
 
   /** A field with a 32-bit length prefix, checked against `max` before it is read. */
   vec32(field: string, max: number, min = 0): Uint8Array {
-    const n = this.u32(`${field} length`);
-    this.checkLength(n, field, min, max);
-    return this.fixed(n, field);
+    return this.vec(4, field, max, min);
+  }
+
+  /** A length-prefixed field; on any failure the offset stays before the prefix. */
+  private vec(prefix: 2 | 4, field: string, max: number, min: number): Uint8Array {
+    const start = this.offset;
+    try {
+      const n = prefix === 2 ? this.u16(`${field} length`) : this.u32(`${field} length`);
+      this.checkLength(n, field, min, max);
+      return this.fixed(n, field);
+    } catch (e) {
+      this.offset = start;
+      throw e;
+    }
   }
 
   /** Everything that is left (possibly empty). */
