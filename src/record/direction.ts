@@ -20,6 +20,15 @@ export interface DirectionTestingOptions {
   initialSequenceForTestingOnly?: bigint;
 }
 
+/** A cipher's `recordsPerKey`, refused unless positive (0 would divide by zero, or never move an epoch). */
+function checkRecordsPerKey(cipher: RecordCipher): bigint {
+  const n = cipher.recordsPerKey;
+  if (typeof n !== 'bigint' || n < 1n) {
+    throw new SealwireError('INVALID_ARGUMENT', `record cipher's recordsPerKey must be a positive bigint, got ${String(n)}`);
+  }
+  return n;
+}
+
 abstract class Direction {
   protected seq: bigint;
   private cipher: RecordCipher | null;
@@ -28,7 +37,8 @@ abstract class Direction {
   constructor(cipher: RecordCipher, options: DirectionTestingOptions = {}) {
     this.cipher = cipher;
     this.seq = options.initialSequenceForTestingOnly ?? 0n;
-    this.epochEnd = (this.seq / cipher.recordsPerKey + 1n) * cipher.recordsPerKey;
+    const perKey = checkRecordsPerKey(cipher);
+    this.epochEnd = (this.seq / perKey + 1n) * perKey;
   }
 
   /** The sequence number of the next record in this direction. */
@@ -48,9 +58,10 @@ abstract class Direction {
     }
     if (this.seq < this.epochEnd) return c;
     const next = c.next();
+    const perKey = checkRecordsPerKey(next);
     c.wipe();
     this.cipher = next;
-    this.epochEnd += next.recordsPerKey;
+    this.epochEnd += perKey;
     return next;
   }
 
