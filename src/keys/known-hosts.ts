@@ -5,8 +5,19 @@
  * the server up here. No entry: it learns the key during the handshake and records it once the
  * handshake has proved the server holds the private key. An entry that differs from what the
  * server presents is refused with a message naming both fingerprints and the line to remove.
+ *
+ * Fail closed: a damaged line (bad host field, bad key) makes `load` throw `BAD_KEY` naming the
+ * file and line. Skipping it would make that host look unknown, and trust on first use would then
+ * pin whatever key the next server presents.
+ *
+ * Host names are compared after normalisation (`hostPortKey`): names are lowercased and lose a
+ * trailing dot; IPv6 literals are bracketed and written in their shortest form (RFC 5952, so
+ * `[0:0::1]` and `::1` are one host). No name is resolved: `localhost` and `127.0.0.1` are
+ * different entries, as in OpenSSH, because what was pinned is what the user typed and DNS is not
+ * trusted to say two names are one server.
  */
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { dirname } from 'node:path';
 import { SealwireError } from '../errors.js';
 import { type PublicKey } from './key.js';
@@ -24,28 +35,29 @@ export class KnownHosts {
     private readonly entries: KnownHostEntry[],
   ) {}
 
-  /** Loads the file; a missing file is an empty list. Malformed lines are skipped, not fatal. */
+  /**
+   * Loads the file; a missing file is an empty list. Throws `BAD_KEY` naming the file and line for
+   * a damaged entry (fail closed), `IO` when the file cannot be read.
+   */
   static load(path: string): KnownHosts {
-    let text = '';
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new SealwireError('IO', `cannot read known hosts ${path}: ${(e as Error).message}`);
-      }
-    }
     const entries: KnownHostEntry[] = [];
-    text.split(/\r?\n/).forEach((raw, i) => {
+    readKnownHosts(path).split(/\r?\n/).forEach((raw, i) => {
       const line = raw.trim();
       if (line === '' || line.startsWith('#')) return;
-      const sp = line.indexOf(' ');
-      if (sp < 0) return;
+      const damaged = (why: string): SealwireError =>
+        new SealwireError('BAD_KEY', `${path}:${i + 1}: damaged known_hosts entry (${why}); fix or remove that line`);
+      const sp = line.search(/\s/);
+      if (sp < 0) throw damaged('no key after the host');
+      let hostPort: string;
+      let key: PublicKey | null;
       try {
-        const key = parsePublicKeyLine(line.slice(sp + 1));
-        if (key) entries.push({ hostPort: line.slice(0, sp), key, line: i + 1 });
-      } catch {
-        // A line we cannot parse does not stop the others from working.
+        hostPort = normaliseHostPortField(line.slice(0, sp));
+        key = parsePublicKeyLine(line.slice(sp + 1));
+      } catch (e) {
+        throw damaged(e instanceof Error ? e.message : String(e));
       }
+      if (!key) throw damaged("not a 'sealwire-<type> <base64>' key");
+      entries.push({ hostPort, key, line: i + 1 });
     });
     return new KnownHosts(path, entries);
   }
@@ -74,17 +86,55 @@ export class KnownHosts {
 
   /** Appends an entry (creating the directory 0700 and the file 0600 if needed). */
   add(host: string, port: number, key: PublicKey): void {
+    const hostPort = hostPortKey(host, port);
+    let line: number;
     try {
       mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-      appendFileSync(this.path, `${hostPortKey(host, port)} ${key.toString()}\n`, { mode: 0o600 });
+      const text = readKnownHosts(this.path);
+      // A last line without its newline would otherwise swallow the new entry.
+      const sep = text.length > 0 && !text.endsWith('\n') ? '\n' : '';
+      line = (text + sep).split('\n').length;
+      appendFileSync(this.path, `${sep}${hostPort} ${key.toString()}\n`, { mode: 0o600 });
     } catch (e) {
       throw new SealwireError('IO', `cannot record the server key in ${this.path}: ${(e as Error).message}`);
     }
-    this.entries.push({ hostPort: hostPortKey(host, port), key, line: this.entries.length + 1 });
+    this.entries.push({ hostPort, key, line });
   }
 }
 
-/** `host:port`, with IPv6 literals bracketed. */
+function readKnownHosts(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw new SealwireError('IO', `cannot read known hosts ${path}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The normalised `host:port` of a known_hosts entry (see the header): lowercase names without a
+ * trailing dot, bracketed shortest-form IPv6. Throws `INVALID_ARGUMENT` for an empty host, a host
+ * with whitespace, or a port outside 0..65535.
+ */
 export function hostPortKey(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  if (!Number.isInteger(port) || port < 0 || port > 0xffff) {
+    throw new SealwireError('INVALID_ARGUMENT', `port ${port} outside 0..65535`);
+  }
+  let h = host.trim().toLowerCase();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  if (h === '' || /[\s\[\]]/.test(h)) throw new SealwireError('INVALID_ARGUMENT', `invalid host '${host}'`);
+  if (isIPv6(h)) {
+    // The URL parser writes IPv6 in its RFC 5952 shortest form; a zone id (%eth0) stays as given.
+    return h.includes('%') ? `[${h}]:${port}` : `${new URL(`http://[${h}]/`).hostname}:${port}`;
+  }
+  if (h.includes(':')) throw new SealwireError('INVALID_ARGUMENT', `invalid host '${host}'`);
+  if (h.endsWith('.') && h.length > 1) h = h.slice(0, -1);
+  return `${h}:${port}`;
+}
+
+/** Parses and normalises the `host:port` field of a stored line (`[v6]:port` or `host:port`). */
+function normaliseHostPortField(field: string): string {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(field);
+  if (!m) throw new Error(`host field '${field}' is not host:port`);
+  return hostPortKey(m[1]!, Number(m[2]));
 }
