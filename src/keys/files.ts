@@ -2,7 +2,9 @@
  * Key files.
  *
  * - Private keys: PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`) for both X25519 and RSA, written with
- *   mode 0600 (and refused for writing over a file that exists, unless `overwrite` is set).
+ *   mode 0600 (and refused for writing over a file that exists, unless `overwrite` is set; an
+ *   overwritten file is set to 0600 too). Loading refuses a private key file that group or others
+ *   can read (`BAD_KEY`), as ssh does.
  *   PKCS#1 RSA PEM is accepted on load.
  * - Public keys (`NAME.pub`): one line `sealwire-x25519 <base64 raw key> [comment]` for X25519;
  *   SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`) for RSA. Both forms, and the one-line
@@ -11,7 +13,7 @@
  * `loadKey` decides by content, not by file name: a private key gives a `KeyPair`, a public key a
  * `PublicKey`.
  */
-import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, writeSync, constants as fsc } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, fsyncSync, openSync, readFileSync, writeSync, constants as fsc } from 'node:fs';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { SealwireError } from '../errors.js';
 import { KeyPair, PublicKey, KEY_TYPES, type KeyType } from './key.js';
@@ -48,9 +50,22 @@ export function parseKey(text: string, source = 'key'): KeyPair | PublicKey {
   throw new SealwireError('BAD_KEY', `${source}: not a sealwire key file (expected PEM or a 'sealwire-<type> <base64>' line)`);
 }
 
-/** Loads a key file: a private key file gives a `KeyPair`, a public key file a `PublicKey`. */
+/**
+ * Loads a key file: a private key file gives a `KeyPair`, a public key file a `PublicKey`.
+ * A private key file that group or others may read is refused with `BAD_KEY`, as ssh refuses it:
+ * the key may already be exposed, and the operator should know (POSIX only).
+ */
 export function loadKey(path: string): KeyPair | PublicKey {
-  return parseKey(readKeyFile(path), path);
+  const { text, mode } = readKeyFile(path);
+  const key = parseKey(text, path);
+  if (key instanceof KeyPair && process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    throw new SealwireError(
+      'BAD_KEY',
+      `${path}: private key file is readable by others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); ` +
+        `refusing to use it. Run: chmod 600 ${path}`,
+    );
+  }
+  return key;
 }
 
 /** Loads a private key file; throws `BAD_KEY` if the file holds only a public key. */
@@ -112,14 +127,25 @@ function writeFileWithMode(path: string, text: string, flags: number, mode: numb
   }
 }
 
-function readKeyFile(path: string): string {
-  let buf: Buffer;
+function readKeyFile(path: string): { text: string; mode: number } {
+  let fd: number;
   try {
-    buf = readFileSync(path);
+    fd = openSync(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new SealwireError('IO', `cannot read key file ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
-  if (buf.length > MAX_KEY_FILE) throw new SealwireError('TOO_LARGE', `${path}: key file larger than ${MAX_KEY_FILE} bytes`);
-  return buf.toString('utf8');
+  try {
+    // Mode and content from one open file, so a file swapped in between cannot pass the check.
+    const { mode, size } = fstatSync(fd);
+    if (size > MAX_KEY_FILE) throw new SealwireError('TOO_LARGE', `${path}: key file larger than ${MAX_KEY_FILE} bytes`);
+    const buf = readFileSync(fd);
+    if (buf.length > MAX_KEY_FILE) throw new SealwireError('TOO_LARGE', `${path}: key file larger than ${MAX_KEY_FILE} bytes`);
+    return { text: buf.toString('utf8'), mode };
+  } catch (e) {
+    if (e instanceof SealwireError) throw e;
+    throw new SealwireError('IO', `cannot read key file ${path}: ${(e as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
 }
