@@ -1,0 +1,92 @@
+/**
+ * The chat server's limits, with their units, and the per-user rate limiter (a token bucket with
+ * the time passed in, so tests drive it without clocks).
+ */
+
+export interface ChatLimits {
+  /** Largest text of one public or private message, in UTF-8 bytes. */
+  readonly maxMessageBytes: number;
+  /** Messages a user may send per second, sustained. */
+  readonly ratePerSecond: number;
+  /** Messages a user may send at once before the sustained rate applies. */
+  readonly burst: number;
+  /** Most members signed in to the room at once. */
+  readonly maxMembers: number;
+  /** Password hashes computed at once (each takes 64 MiB); further sign-ins wait. */
+  readonly concurrentHashes: number;
+  /** Sign-ins waiting for a hash slot before new ones are refused as "busy". */
+  readonly maxWaitingSignIns: number;
+}
+
+export const DEFAULT_LIMITS: ChatLimits = {
+  maxMessageBytes: 2000,
+  ratePerSecond: 20,
+  burst: 500,
+  maxMembers: 100,
+  concurrentHashes: 2,
+  maxWaitingSignIns: 256,
+};
+
+/** Shortest password accepted at sign-up (characters). */
+export const MIN_PASSWORD_CHARS = 8;
+
+/** A token bucket: `burst` tokens, refilled at `ratePerSecond`; each message takes one. */
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+  ) {}
+
+  /** Takes a token for `key` at time `now` (ms); false when the bucket is empty. */
+  take(key: string, now: number): boolean {
+    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
+    const elapsed = Math.max(0, now - b.at);
+    b.tokens = Math.min(this.burst, b.tokens + (elapsed * this.ratePerSecond) / 1000);
+    b.at = now;
+    this.buckets.set(key, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  /** Forgets buckets that have refilled completely (bounded memory). */
+  prune(now: number): void {
+    for (const [key, b] of this.buckets) {
+      if (b.tokens + ((now - b.at) * this.ratePerSecond) / 1000 >= this.burst) this.buckets.delete(key);
+    }
+  }
+}
+
+/** A counting semaphore for the password hashes running at once. */
+export class Semaphore {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly slots: number,
+    private readonly maxWaiting: number,
+  ) {}
+
+  /** Runs `fn` when a slot is free; rejects at once (returns null) when too many wait. */
+  run<T>(fn: () => Promise<T>): Promise<T> | null {
+    if (this.running >= this.slots && this.waiting.length >= this.maxWaiting) return null;
+    return new Promise<void>((resolve) => {
+      if (this.running < this.slots) {
+        this.running++;
+        resolve();
+      } else {
+        this.waiting.push(() => {
+          this.running++;
+          resolve();
+        });
+      }
+    }).then(() =>
+      fn().finally(() => {
+        this.running--;
+        this.waiting.shift()?.();
+      }),
+    );
+  }
+}

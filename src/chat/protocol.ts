@@ -1,0 +1,114 @@
+/**
+ * Chat protocol messages: what a chat client and server say to each other inside a sealwire
+ * session. Each message is one UTF-8 JSON object with a type tag `t`, parsed once at the edge into
+ * a typed value: the size is checked before parsing, then every field's type and length, and
+ * anything unexpected (unknown type, missing or extra field) is refused with `BAD_RECORD`.
+ *
+ * Client → server: signup, signin, say, msg, who, quit.
+ * Server → client: welcome, refused, said, private, joined, left, online, notice.
+ *
+ * Reliability (ids, acknowledgements, order) is not here: TCP gives it, and over UDP reliable.ts
+ * adds it below this layer.
+ */
+import { SealwireError } from '../errors.js';
+
+/** Largest encoded message accepted from the wire (bytes). Texts above the server's (smaller)
+ * message-size limit still parse, so the sender gets a clear notice instead of a dropped session. */
+export const MAX_WIRE_MESSAGE = 16 * 1024;
+/** User names: 1-32 of letters, digits, `_`, `-`, `.`; unique regardless of case. */
+export const USER_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
+
+export type ClientMessage =
+  | { t: 'signup'; user: string; password: string }
+  | { t: 'signin'; user: string; password: string }
+  | { t: 'say'; text: string }
+  | { t: 'msg'; to: string; text: string }
+  | { t: 'who' }
+  | { t: 'quit' };
+
+export type ServerMessage =
+  | { t: 'welcome'; user: string; online: string[] }
+  | { t: 'refused'; reason: string }
+  | { t: 'said'; from: string; text: string }
+  | { t: 'private'; from: string; text: string }
+  | { t: 'joined'; user: string }
+  | { t: 'left'; user: string }
+  | { t: 'online'; users: string[] }
+  | { t: 'notice'; text: string };
+
+type Field = 'string' | 'strings';
+const CLIENT_FIELDS: Record<ClientMessage['t'], Record<string, Field>> = {
+  signup: { user: 'string', password: 'string' },
+  signin: { user: 'string', password: 'string' },
+  say: { text: 'string' },
+  msg: { to: 'string', text: 'string' },
+  who: {},
+  quit: {},
+};
+const SERVER_FIELDS: Record<ServerMessage['t'], Record<string, Field>> = {
+  welcome: { user: 'string', online: 'strings' },
+  refused: { reason: 'string' },
+  said: { from: 'string', text: 'string' },
+  private: { from: 'string', text: 'string' },
+  joined: { user: 'string' },
+  left: { user: 'string' },
+  online: { users: 'strings' },
+  notice: { text: 'string' },
+};
+
+/** Most names in one `online` / `welcome` list. */
+const MAX_LIST = 100_000;
+
+export function encodeMessage(message: ClientMessage | ServerMessage): Buffer {
+  return Buffer.from(JSON.stringify(message), 'utf8');
+}
+
+export function decodeClientMessage(bytes: Uint8Array): ClientMessage {
+  return decode(bytes, CLIENT_FIELDS, 'client') as ClientMessage;
+}
+
+export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
+  return decode(bytes, SERVER_FIELDS, 'server') as ServerMessage;
+}
+
+function decode(bytes: Uint8Array, schema: Record<string, Record<string, Field>>, from: string): Record<string, unknown> {
+  if (bytes.length > MAX_WIRE_MESSAGE) {
+    throw new SealwireError('TOO_LARGE', `chat message of ${bytes.length} bytes from the ${from} exceeds ${MAX_WIRE_MESSAGE}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw new SealwireError('BAD_RECORD', `chat message from the ${from} is not UTF-8 JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SealwireError('BAD_RECORD', `chat message from the ${from} is not an object`);
+  }
+  const obj = value as Record<string, unknown>;
+  const t = obj['t'];
+  if (typeof t !== 'string' || !Object.hasOwn(schema, t)) {
+    throw new SealwireError('BAD_RECORD', `chat message from the ${from} has unknown type ${JSON.stringify(t)?.slice(0, 40)}`);
+  }
+  const fields = schema[t]!;
+  for (const key of Object.keys(obj)) {
+    if (key !== 't' && !Object.hasOwn(fields, key)) throw new SealwireError('BAD_RECORD', `chat '${t}' message has unexpected field '${key.slice(0, 40)}'`);
+  }
+  for (const [key, kind] of Object.entries(fields)) {
+    const v = obj[key];
+    const ok = kind === 'string' ? typeof v === 'string' : Array.isArray(v) && v.length <= MAX_LIST && v.every((s) => typeof s === 'string');
+    if (!ok) throw new SealwireError('BAD_RECORD', `chat '${t}' message: field '${key}' must be ${kind === 'string' ? 'a string' : 'a list of strings'}`);
+  }
+  return obj;
+}
+
+/** True for a text with no control characters (C0, DEL, C1) other than none: one line of chat. */
+export function isPrintable(text: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(text);
+}
+
+/** Replaces control characters, so no peer can drive another user's terminal (escape codes). */
+export function sanitize(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -1,0 +1,279 @@
+/**
+ * The chat room server: accounts, presence, public and private messages, limits. It sees only
+ * `MessageChannel`s (channel.ts), so the same logic serves TCP and UDP sessions; `listenChat`
+ * wires it to a sealwire server.
+ *
+ * Choices (docs/CHAT.md says them to users):
+ * - One room. Signing in joins it; `maxMembers` bounds who can be in it at once.
+ * - Signing in twice: the newer session takes over. The older one gets a notice and is closed;
+ *   the others see no leave/join, since the user never left.
+ * - A wrong user name and a wrong password get the same answer, and an unknown name still costs a
+ *   hash, so answers do not tell which names exist. A refused sign-in closes the session.
+ * - The server stores accounts only, never message bodies, and logs no text and no password.
+ */
+import { EventEmitter } from 'node:events';
+import { SealwireError } from '../errors.js';
+import { hashPassword, verifyPassword, INTERACTIVE_COST, type PasswordCost } from '../crypto/password.js';
+import type { AccountStore } from './store.js';
+import type { MessageChannel } from './channel.js';
+import { DEFAULT_LIMITS, MIN_PASSWORD_CHARS, RateLimiter, Semaphore, type ChatLimits } from './limits.js';
+import { USER_NAME, decodeClientMessage, encodeMessage, isPrintable, type ClientMessage, type ServerMessage } from './protocol.js';
+
+export interface ChatServerOptions {
+  readonly store: AccountStore;
+  readonly limits?: Partial<ChatLimits>;
+  /** Milliseconds (default `performance.now`); drives the rate limiter. */
+  readonly clock?: () => number;
+  /** One line per event for the operator (never a message text or a password). */
+  readonly log?: (line: string) => void;
+  /** Argon2id cost of new password hashes (default: libsodium's interactive cost). */
+  readonly passwordCost?: PasswordCost;
+}
+
+type State = 'new' | 'authenticating' | 'member' | 'replaced' | 'closed';
+
+interface Connection {
+  readonly channel: MessageChannel;
+  state: State;
+  user: string | null;
+}
+
+const WRONG_CREDENTIALS = 'wrong user name or password';
+
+export class ChatServer extends EventEmitter {
+  readonly limits: ChatLimits;
+  private readonly store: AccountStore;
+  private readonly clock: () => number;
+  private readonly log: (line: string) => void;
+  private readonly cost: PasswordCost;
+  private readonly members = new Map<string, Connection>();
+  private readonly connections = new Set<Connection>();
+  private readonly rate: RateLimiter;
+  private readonly hashing: Semaphore;
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(options: ChatServerOptions) {
+    super();
+    this.store = options.store;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.clock = options.clock ?? (() => performance.now());
+    this.log = options.log ?? (() => {});
+    this.cost = options.passwordCost ?? INTERACTIVE_COST;
+    this.rate = new RateLimiter(this.limits.ratePerSecond, this.limits.burst);
+    this.hashing = new Semaphore(this.limits.concurrentHashes, this.limits.maxWaitingSignIns);
+  }
+
+  /** Members signed in now, in sign-in order. */
+  get online(): string[] {
+    return [...this.members.values()].map((c) => c.user!);
+  }
+
+  /** Serves one client over `channel` (already authenticated as a sealwire session). */
+  attach(channel: MessageChannel): void {
+    const conn: Connection = { channel, state: 'new', user: null };
+    this.connections.add(conn);
+    channel.on('message', (bytes) => {
+      let msg: ClientMessage;
+      try {
+        msg = decodeClientMessage(bytes);
+      } catch (e) {
+        this.log(`dropping ${this.who(conn)}: ${(e as Error).message}`);
+        channel.destroy(e as SealwireError);
+        return;
+      }
+      this.handle(conn, msg);
+    });
+    channel.once('close', (error) => {
+      this.connections.delete(conn);
+      if (error) this.log(`session ${this.who(conn)} failed: ${error.message} [${error.code}]`);
+      this.signOut(conn);
+      conn.state = 'closed';
+    });
+  }
+
+  /** Closes every session (sign-outs are not announced). */
+  close(): void {
+    for (const c of this.connections) {
+      c.state = 'closed';
+      c.channel.close();
+    }
+    this.members.clear();
+  }
+
+  private handle(conn: Connection, msg: ClientMessage): void {
+    switch (conn.state) {
+      case 'new':
+        if (msg.t === 'signin' || msg.t === 'signup') {
+          conn.state = 'authenticating';
+          void this.authenticate(conn, msg);
+        } else if (msg.t === 'quit') {
+          conn.channel.close();
+        } else {
+          this.send(conn, { t: 'notice', text: 'sign in first' });
+        }
+        return;
+      case 'authenticating':
+        if (msg.t === 'quit') conn.channel.close();
+        else this.send(conn, { t: 'notice', text: 'sign-in in progress' });
+        return;
+      case 'member':
+        this.handleMember(conn, msg);
+        return;
+      case 'replaced':
+      case 'closed':
+        return;
+    }
+  }
+
+  private handleMember(conn: Connection, msg: ClientMessage): void {
+    const user = conn.user!;
+    switch (msg.t) {
+      case 'signin':
+      case 'signup':
+        this.send(conn, { t: 'notice', text: `already signed in as ${user}` });
+        return;
+      case 'quit':
+        this.signOut(conn);
+        conn.state = 'closed';
+        conn.channel.close();
+        return;
+      case 'who':
+        if (!this.allow(conn)) return;
+        this.send(conn, { t: 'online', users: this.online });
+        return;
+      case 'say': {
+        if (!this.checkText(conn, msg.text) || !this.allow(conn)) return;
+        const out: ServerMessage = { t: 'said', from: user, text: msg.text };
+        for (const m of this.members.values()) if (m !== conn) this.send(m, out);
+        return;
+      }
+      case 'msg': {
+        if (!this.checkText(conn, msg.text) || !this.allow(conn)) return;
+        const target = this.members.get(msg.to.toLowerCase());
+        if (!target) {
+          const known = USER_NAME.test(msg.to) && this.store.find(msg.to) !== undefined;
+          this.send(conn, { t: 'notice', text: known ? `${msg.to} is not online; message not delivered` : `no user ${clip(msg.to)}; message not delivered` });
+          return;
+        }
+        this.send(target, { t: 'private', from: user, text: msg.text });
+        return;
+      }
+    }
+  }
+
+  private checkText(conn: Connection, text: string): boolean {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > this.limits.maxMessageBytes) {
+      this.send(conn, { t: 'notice', text: `message too long (${bytes} bytes, limit ${this.limits.maxMessageBytes}); not delivered` });
+      return false;
+    }
+    if (text.length === 0 || !isPrintable(text)) {
+      this.send(conn, { t: 'notice', text: 'message empty or with control characters; not delivered' });
+      return false;
+    }
+    return true;
+  }
+
+  private allow(conn: Connection): boolean {
+    if (this.rate.take(conn.user!.toLowerCase(), this.clock())) return true;
+    this.send(conn, {
+      t: 'notice',
+      text: `rate limit: more than ${this.limits.burst} messages at once or ${this.limits.ratePerSecond} per second; message not delivered`,
+    });
+    return false;
+  }
+
+  private async authenticate(conn: Connection, msg: { t: 'signin' | 'signup'; user: string; password: string }): Promise<void> {
+    const job = this.hashing.run(() => (msg.t === 'signup' ? this.signUp(msg.user, msg.password) : this.signIn(msg.user, msg.password)));
+    let result: { ok: true; name: string } | { ok: false; reason: string };
+    if (!job) result = { ok: false, reason: 'server busy; try again later' };
+    else {
+      try {
+        result = await job;
+      } catch (e) {
+        this.log(`sign-in failed on the server: ${(e as Error).message}`);
+        result = { ok: false, reason: 'server error' };
+      }
+    }
+    if (conn.state !== 'authenticating') return; // the session went away meanwhile
+    if (!result.ok) {
+      this.log(`${msg.t} refused for ${this.who(conn)}: ${result.reason}`);
+      this.send(conn, { t: 'refused', reason: result.reason });
+      conn.state = 'closed';
+      conn.channel.close();
+      return;
+    }
+    this.admit(conn, result.name, msg.t);
+  }
+
+  private async signUp(user: string, password: string): Promise<{ ok: true; name: string } | { ok: false; reason: string }> {
+    if (!USER_NAME.test(user)) return { ok: false, reason: "user names are 1-32 letters, digits, '_', '-' or '.'" };
+    if ([...password].length < MIN_PASSWORD_CHARS) return { ok: false, reason: `passwords need at least ${MIN_PASSWORD_CHARS} characters` };
+    if (this.store.find(user)) return { ok: false, reason: `the name ${user} is taken` };
+    const hash = await hashPassword(password, this.cost);
+    if (!this.store.create(user, hash, Date.now())) return { ok: false, reason: `the name ${user} is taken` };
+    return { ok: true, name: user };
+  }
+
+  private async signIn(user: string, password: string): Promise<{ ok: true; name: string } | { ok: false; reason: string }> {
+    const account = USER_NAME.test(user) ? this.store.find(user) : undefined;
+    if (!account) {
+      // Spend the same work as for a real account, so timing does not reveal which names exist.
+      await verifyPassword(await (this.dummyHash ??= hashPassword('not a real password', this.cost)), password);
+      return { ok: false, reason: WRONG_CREDENTIALS };
+    }
+    if (!(await verifyPassword(account.passwordHash, password))) return { ok: false, reason: WRONG_CREDENTIALS };
+    return { ok: true, name: account.name };
+  }
+
+  private admit(conn: Connection, name: string, how: 'signin' | 'signup'): void {
+    const key = name.toLowerCase();
+    const previous = this.members.get(key);
+    if (!previous && this.members.size >= this.limits.maxMembers) {
+      this.send(conn, { t: 'refused', reason: `the room is full (${this.limits.maxMembers} members)` });
+      this.log(`${how} refused for ${name}: room full`);
+      conn.state = 'closed';
+      conn.channel.close();
+      return;
+    }
+    conn.user = name;
+    conn.state = 'member';
+    if (previous) {
+      // The newer session takes over; the user never left, so nobody else is told anything.
+      previous.state = 'replaced';
+      this.send(previous, { t: 'notice', text: `${name} signed in from another session; this one is closed` });
+      previous.channel.close();
+      this.members.delete(key);
+      this.members.set(key, conn);
+    } else {
+      this.members.set(key, conn);
+      for (const m of this.members.values()) if (m !== conn) this.send(m, { t: 'joined', user: name });
+    }
+    this.log(`${name} ${how === 'signup' ? 'signed up and ' : ''}signed in from ${this.who(conn)}${previous ? ' (replacing an older session)' : ''}`);
+    this.send(conn, { t: 'welcome', user: name, online: this.online });
+    this.rate.prune(this.clock());
+  }
+
+  private signOut(conn: Connection): void {
+    if (conn.state !== 'member' || !conn.user) return;
+    const key = conn.user.toLowerCase();
+    if (this.members.get(key) !== conn) return;
+    this.members.delete(key);
+    this.log(`${conn.user} signed out`);
+    for (const m of this.members.values()) this.send(m, { t: 'left', user: conn.user });
+  }
+
+  private send(conn: Connection, msg: ServerMessage): void {
+    conn.channel.send(encodeMessage(msg));
+  }
+
+  private who(conn: Connection): string {
+    const fp = conn.channel.peerPublicKey?.fingerprint;
+    return `${conn.user ?? 'anonymous'}@${conn.channel.remote}${fp ? ` (${fp})` : ''}`;
+  }
+}
+
+function clip(s: string): string {
+  const t = s.length > 32 ? `${s.slice(0, 32)}…` : s;
+  return isPrintable(t) ? t : '(unprintable name)';
+}
