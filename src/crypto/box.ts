@@ -98,11 +98,13 @@ export function secretboxSealInto(out: Uint8Array, plaintext: Uint8Array, nonce:
   if (out.length !== plaintext.length + BOX_MAC_SIZE) {
     throw new SealwireError('INVALID_ARGUMENT', 'secretbox output size mismatch');
   }
+  checkNonceAndKey(nonce, key);
   sodium.crypto_secretbox_easy(out, plaintext, nonce, key);
 }
 
 /** Seals into a new buffer (MAC ‖ ciphertext). */
 export function secretboxSeal(plaintext: Uint8Array, nonce: Uint8Array, key: Uint8Array): Buffer {
+  checkNonceAndKey(nonce, key);
   const out = Buffer.allocUnsafe(plaintext.length + BOX_MAC_SIZE);
   sodium.crypto_secretbox_easy(out, plaintext, nonce, key);
   return out;
@@ -110,6 +112,7 @@ export function secretboxSeal(plaintext: Uint8Array, nonce: Uint8Array, key: Uin
 
 /** Opens MAC ‖ ciphertext; returns the plaintext, or `null` when authentication fails. */
 export function secretboxOpen(sealed: Uint8Array, nonce: Uint8Array, key: Uint8Array): Buffer | null {
+  checkNonceAndKey(nonce, key);
   if (sealed.length < BOX_MAC_SIZE) return null;
   const out = Buffer.allocUnsafe(sealed.length - BOX_MAC_SIZE);
   return sodium.crypto_secretbox_open_easy(out, sealed, nonce, key) ? out : null;
@@ -117,6 +120,9 @@ export function secretboxOpen(sealed: Uint8Array, nonce: Uint8Array, key: Uint8A
 
 /** BLAKE2b (`crypto_generichash`) of `input`, optionally keyed, `size` bytes (16..64). */
 export function blake2b(size: number, input: Uint8Array, key?: Uint8Array): Buffer {
+  if (!Number.isInteger(size) || size < 16 || size > 64) {
+    throw new SealwireError('INVALID_ARGUMENT', `BLAKE2b output size ${size} outside 16..64`);
+  }
   const out = Buffer.alloc(size);
   if (key) sodium.crypto_generichash(out, input, key);
   else sodium.crypto_generichash(out, input);
@@ -127,4 +133,10 @@ function checkKey(k: Uint8Array, what: string): void {
   if (k.length !== X25519_KEY_SIZE) {
     throw new SealwireError('BAD_KEY', `${what} must be ${X25519_KEY_SIZE} bytes, got ${k.length}`);
   }
+}
+
+/** Nonce and key sizes are the caller's (never the peer's): refused as INVALID_ARGUMENT. */
+function checkNonceAndKey(nonce: Uint8Array, key: Uint8Array): void {
+  if (nonce.length !== BOX_NONCE_SIZE) throw new SealwireError('INVALID_ARGUMENT', `secretbox nonce must be ${BOX_NONCE_SIZE} bytes, got ${nonce.length}`);
+  if (key.length !== BOX_KEY_SIZE) throw new SealwireError('INVALID_ARGUMENT', `secretbox key must be ${BOX_KEY_SIZE} bytes, got ${key.length}`);
 }

@@ -21,7 +21,8 @@ export function parseAuthorizedKeys(text: string, source = 'authorized_keys'): P
       throw new SealwireError('BAD_KEY', `${source}: bad PEM public key: ${(e as Error).message}`);
     }
   }
-  const lines = text.replace(pem, '').split(/\r?\n/);
+  // Blank out PEM blocks but keep their newlines, so that line numbers in errors stay true.
+  const lines = text.replace(pem, (block) => block.replace(/[^\n]/g, '')).split(/\r?\n/);
   lines.forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;

@@ -22,12 +22,14 @@ export class Writer {
   }
 
   u8(v: number): this {
+    fits(v, 0xff, 'u8');
     this.room(1);
-    this.buffer[this.offset++] = v & 0xff;
+    this.buffer[this.offset++] = v;
     return this;
   }
 
   u16(v: number): this {
+    fits(v, 0xffff, 'u16');
     this.room(2);
     this.buffer.writeUInt16BE(v, this.offset);
     this.offset += 2;
@@ -35,6 +37,7 @@ export class Writer {
   }
 
   u32(v: number): this {
+    fits(v, 0xffffffff, 'u32');
     this.room(4);
     this.buffer.writeUInt32BE(v, this.offset);
     this.offset += 4;
@@ -42,6 +45,9 @@ export class Writer {
   }
 
   u64(v: bigint): this {
+    if (typeof v !== 'bigint' || v < 0n || v > 0xffff_ffff_ffff_ffffn) {
+      throw new SealwireError('INVALID_ARGUMENT', `Writer: u64 value ${String(v)} out of range`);
+    }
     this.room(8);
     this.buffer.writeBigUInt64BE(v, this.offset);
     this.offset += 8;
@@ -77,6 +83,13 @@ export class Writer {
       throw new SealwireError('INVALID_ARGUMENT', `Writer underfilled: ${this.offset}/${this.buffer.length}`);
     }
     return this.buffer;
+  }
+}
+
+/** Refuses a value that does not fit its field (a caller's bug: never wrapped, never a RangeError). */
+function fits(v: number, max: number, field: string): void {
+  if (!Number.isInteger(v) || v < 0 || v > max) {
+    throw new SealwireError('INVALID_ARGUMENT', `Writer: ${field} value ${v} out of range 0..${max}`);
   }
 }
 

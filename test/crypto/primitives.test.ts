@@ -192,3 +192,18 @@ describe('crypto/hkdf, hash, random, secrets', () => {
     expect(() => gcmSeal(Buffer.alloc(1), Buffer.alloc(12), Buffer.alloc(0), Buffer.alloc(0))).toThrow(SealwireError);
   });
 });
+
+describe('crypto/box: argument sizes', () => {
+  // Bug found here: a wrong nonce or key size reached libsodium, which threw its own
+  // AssertionError instead of a SealwireError.
+  it('refuses wrong nonce and key sizes with INVALID_ARGUMENT, and BLAKE2b sizes outside 16..64', () => {
+    const pt = Buffer.from('x');
+    const good = { nonce: Buffer.alloc(BOX_NONCE_SIZE), key: Buffer.alloc(32) };
+    for (const [nonce, key] of [[Buffer.alloc(23), good.key], [good.nonce, Buffer.alloc(31)]] as const) {
+      expect(() => secretboxSeal(pt, nonce, key)).toThrow(code('INVALID_ARGUMENT'));
+      expect(() => secretboxSealInto(Buffer.alloc(pt.length + BOX_MAC_SIZE), pt, nonce, key)).toThrow(code('INVALID_ARGUMENT'));
+      expect(() => secretboxOpen(Buffer.alloc(32), nonce, key)).toThrow(code('INVALID_ARGUMENT'));
+    }
+    for (const n of [15, 65]) expect(() => blake2b(n, pt)).toThrow(code('INVALID_ARGUMENT'));
+  });
+});

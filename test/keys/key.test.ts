@@ -145,6 +145,15 @@ describe('keys/authorized-keys', () => {
     expect(thrown(() => parseAuthorizedKeys('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----')).code).toBe('BAD_KEY');
   });
 
+  // Bug found here: PEM blocks were cut out of the text before numbering lines, so an error on a
+  // line after a PEM block named the wrong line.
+  it('names the right line for a bad line after a PEM block', async () => {
+    const pem = publicKeyText((await testKey('rsa', 1)).publicKey);
+    const text = `${pem}${alice.toString()}\nnot a key\n`;
+    const line = text.split('\n').indexOf('not a key') + 1;
+    expect(thrown(() => parseAuthorizedKeys(text, 'auth')).message).toContain(`auth:${line}:`);
+  });
+
   it('loads a file, and reports a missing one as IO', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sealwire-auth-'));
     try {

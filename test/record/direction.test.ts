@@ -89,6 +89,18 @@ describe('record/direction', () => {
     expect(first.wiped && recvCipher.wiped).toBe(true);
   });
 
+  it('a forged record at an epoch boundary does not desynchronise the key schedule', () => {
+    const send = new SendDirection(new FakeCipher(2n));
+    const recv = new ReceiveDirection(new FakeCipher(2n));
+    for (let i = 0; i < 2; i++) recv.open(ContentType.DATA, empty, body(send.seal(ContentType.DATA, empty, empty)));
+    const r2 = body(send.seal(ContentType.DATA, empty, Buffer.from('x')));
+    const forged = Buffer.from(r2);
+    forged[0] = 0; // claims epoch 0
+    expect(() => recv.open(ContentType.DATA, empty, forged)).toThrow(SealwireError);
+    expect(Buffer.from(recv.open(ContentType.DATA, empty, r2)).toString()).toBe('x');
+    expect(recv.sequence).toBe(3n);
+  });
+
   it('starts a direction near its limits through the test seam, in the right epoch', () => {
     const start = (1n << 40n) + 2n;
     const cipher = new FakeCipher(1n << 20n);

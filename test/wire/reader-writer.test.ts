@@ -208,3 +208,21 @@ describe('wire: properties', () => {
     );
   });
 });
+
+describe('wire: the Writer refuses values that do not fit their field', () => {
+  // Bug found here: u16/u32/u64 out of range threw Node's RangeError and u8 silently wrapped,
+  // instead of a SealwireError (INVALID_ARGUMENT: the caller's bug, not the peer's).
+  it.each([
+    ['u8 256', (w: Writer) => w.u8(256)],
+    ['u8 -1', (w: Writer) => w.u8(-1)],
+    ['u8 1.5', (w: Writer) => w.u8(1.5)],
+    ['u16 65536', (w: Writer) => w.u16(0x10000)],
+    ['u32 2^32', (w: Writer) => w.u32(0x100000000)],
+    ['u32 -1', (w: Writer) => w.u32(-1)],
+    ['u64 2^64', (w: Writer) => w.u64(1n << 64n)],
+    ['u64 -1', (w: Writer) => w.u64(-1n)],
+  ] as const)('%s', (_name, write) => {
+    const w = new Writer(8);
+    expect(() => write(w)).toThrow(code('INVALID_ARGUMENT'));
+  });
+});
