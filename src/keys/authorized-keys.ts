@@ -3,7 +3,7 @@
  * one-line form (`sealwire-<type> <base64> [comment]`); `#` starts a comment; PEM public key
  * blocks are accepted too, so RSA `.pub` files can simply be concatenated into the file.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import { SealwireError } from '../errors.js';
 import { PublicKey } from './key.js';
@@ -41,6 +41,8 @@ export function parseAuthorizedKeys(text: string, source = 'authorized_keys'): P
 export function loadAuthorizedKeys(path: string): PublicKey[] {
   let text: string;
   try {
+    // Size checked before reading, so a huge or endless file (a FIFO, /dev/zero) is never slurped.
+    if (statSync(path).size > MAX_FILE) throw new SealwireError('TOO_LARGE', `${path}: larger than ${MAX_FILE} bytes`);
     const buf = readFileSync(path);
     if (buf.length > MAX_FILE) throw new SealwireError('TOO_LARGE', `${path}: larger than ${MAX_FILE} bytes`);
     text = buf.toString('utf8');

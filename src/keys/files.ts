@@ -13,7 +13,7 @@
  * `loadKey` decides by content, not by file name: a private key gives a `KeyPair`, a public key a
  * `PublicKey`.
  */
-import { closeSync, fchmodSync, fstatSync, fsyncSync, openSync, readFileSync, writeSync, constants as fsc } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, fsyncSync, openSync, readFileSync, rmSync, writeSync, constants as fsc } from 'node:fs';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { SealwireError } from '../errors.js';
 import { KeyPair, PublicKey, KEY_TYPES, type KeyType } from './key.js';
@@ -105,8 +105,15 @@ export interface SaveOptions {
  */
 export function saveKeyPair(pair: KeyPair, path: string, options: SaveOptions = {}): void {
   const flags = fsc.O_WRONLY | fsc.O_CREAT | (options.overwrite ? fsc.O_TRUNC : fsc.O_EXCL);
-  writeFileWithMode(path, privateKeyPem(pair), flags, 0o600);
+  // The public file first: if it exists (and we may not overwrite) nothing is written, so a
+  // refused save never leaves a private key behind without its public half.
   writeFileWithMode(`${path}.pub`, publicKeyText(pair.publicKey, options.comment), flags, 0o644);
+  try {
+    writeFileWithMode(path, privateKeyPem(pair), flags, 0o600);
+  } catch (e) {
+    if (!options.overwrite) rmSync(`${path}.pub`, { force: true });
+    throw e;
+  }
 }
 
 function writeFileWithMode(path: string, text: string, flags: number, mode: number): void {

@@ -3,7 +3,7 @@
  * permission check on private key files, and every accepted and refused key text.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +68,18 @@ describe('keys/files: save and load', () => {
     saveKeyPair(pair, p, { overwrite: true });
     if (posix) expect(mode(p)).toBe(0o600);
     expect(loadKeyPair(p).publicKey.equals(pair.publicKey)).toBe(true);
+  });
+
+  it('leaves nothing behind when a refused save finds either file already there', () => {
+    const pair = generateKeyPair('x25519');
+    writeFileSync(path('halfpub.pub'), 'someone else\'s public key');
+    expect(thrown(() => saveKeyPair(pair, path('halfpub'))).code).toBe('IO');
+    expect(existsSync(path('halfpub'))).toBe(false);
+    expect(readFileSync(path('halfpub.pub'), 'utf8')).toBe('someone else\'s public key');
+    writeFileSync(path('halfpriv'), 'an old private key');
+    expect(thrown(() => saveKeyPair(pair, path('halfpriv'))).code).toBe('IO');
+    expect(existsSync(path('halfpriv.pub'))).toBe(false);
+    expect(readFileSync(path('halfpriv'), 'utf8')).toBe('an old private key');
   });
 
   it('reports a missing file as IO and an oversized one as TOO_LARGE', () => {

@@ -1,7 +1,7 @@
 /** keys/key.ts, keys/authorized-keys.ts and keys/home.ts. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -160,6 +160,10 @@ describe('keys/authorized-keys', () => {
       writeFileSync(join(dir, 'authorized_keys'), `${carol.toString()}\n`);
       expect(loadAuthorizedKeys(join(dir, 'authorized_keys'))[0]!.equals(carol)).toBe(true);
       expect(thrown(() => loadAuthorizedKeys(join(dir, 'missing'))).code).toBe('IO');
+      // A sparse 17 MiB file: refused from its size, before it is read.
+      writeFileSync(join(dir, 'huge'), '');
+      truncateSync(join(dir, 'huge'), 17 * 1024 * 1024);
+      expect(thrown(() => loadAuthorizedKeys(join(dir, 'huge'))).code).toBe('TOO_LARGE');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
