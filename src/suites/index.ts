@@ -2,9 +2,15 @@
 import { SealwireError } from '../errors.js';
 import { SUITE_NAMES, type Suite, type SuiteName } from '../session/handshake.js';
 import { boxSuite } from './box/index.js';
+import { secsessSuite } from './secsess/index.js';
+import { ccmSuite } from './ccm/index.js';
+import { sidSuite } from './sid/index.js';
 
 const SUITES: Partial<Record<SuiteName, Suite>> = {
   box: boxSuite,
+  secsess: secsessSuite,
+  ccm: ccmSuite,
+  sid: sidSuite,
 };
 
 export const DEFAULT_SUITE: SuiteName = 'box';

@@ -25,7 +25,7 @@ export interface ConformanceOptions {
    * Which bit positions of a handshake frame to flip (default: every bit). Frames are whole wire
    * frames: 4-byte length, type byte, payload.
    */
-  sampleBits?: (frameLength: number) => Iterable<number>;
+  sampleBits?: (frameLength: number, frame: Buffer) => Iterable<number>;
   /** Which strict-prefix lengths of a handshake payload to try (default: all). */
   samplePrefixes?: (payloadLength: number) => Iterable<number>;
 }
@@ -134,7 +134,7 @@ export function describeConformance(name: SuiteName, options: ConformanceOptions
       for (const from of ['client', 'server'] as const) {
         reference.wire[from].forEach((frame, index) => {
           if (isRecordType(frame[4]!)) return;
-          const bits = options.sampleBits ? [...options.sampleBits(frame.length)] : range(frame.length * 8);
+          const bits = options.sampleBits ? [...options.sampleBits(frame.length, frame)] : range(frame.length * 8);
           for (const bit of bits) {
             const tamper: Tamper = (f, fr, i) => (f === from && i === index ? [flipBit(fr, bit)] : [fr]);
             const p = pipe({ tamper, client: client() });
