@@ -41,18 +41,21 @@ export function oaepMaxPlaintext(key: KeyObject): number {
   return rsaModulusBytes(key) - 2 * HASH_SIZE - 2;
 }
 
-const oaep = (key: KeyObject, label: string): { key: KeyObject; padding: number; oaepHash: string; oaepLabel: Buffer } => ({
+/** An OAEP label: a context string (UTF-8), or raw bytes. */
+export type OaepLabel = string | Uint8Array;
+
+const oaep = (key: KeyObject, label: OaepLabel): { key: KeyObject; padding: number; oaepHash: string; oaepLabel: Buffer } => ({
   key,
   padding: constants.RSA_PKCS1_OAEP_PADDING,
   oaepHash: 'sha256',
-  oaepLabel: Buffer.from(label, 'utf8'),
+  oaepLabel: typeof label === 'string' ? Buffer.from(label, 'utf8') : Buffer.from(label),
 });
 
 /**
  * RSA-OAEP-SHA256 encryption of `plaintext` (at most `oaepMaxPlaintext(key)` bytes) under a public
  * (or private) key, with `label` as the OAEP label. Throws `INVALID_ARGUMENT` when it does not fit.
  */
-export function oaepEncrypt(key: KeyObject, plaintext: Uint8Array, label: string): Buffer {
+export function oaepEncrypt(key: KeyObject, plaintext: Uint8Array, label: OaepLabel): Buffer {
   const max = oaepMaxPlaintext(key);
   if (plaintext.length > max) {
     throw new SealwireError('INVALID_ARGUMENT', `RSA-OAEP plaintext of ${plaintext.length} bytes exceeds ${max} (use sealHybrid)`);
@@ -64,7 +67,7 @@ export function oaepEncrypt(key: KeyObject, plaintext: Uint8Array, label: string
  * RSA-OAEP-SHA256 decryption with the private key. Returns `null` on any failure, including a
  * ciphertext that is not exactly the modulus size: nothing says why.
  */
-export function oaepDecrypt(privateKey: KeyObject, ciphertext: Uint8Array, label: string): Buffer | null {
+export function oaepDecrypt(privateKey: KeyObject, ciphertext: Uint8Array, label: OaepLabel): Buffer | null {
   if (privateKey.type !== 'private') throw new SealwireError('INVALID_ARGUMENT', 'RSA-OAEP decryption needs a private key');
   if (ciphertext.length !== rsaModulusBytes(privateKey)) return null;
   try {

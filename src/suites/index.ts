@@ -5,12 +5,14 @@ import { boxSuite } from './box/index.js';
 import { secsessSuite } from './secsess/index.js';
 import { ccmSuite } from './ccm/index.js';
 import { sidSuite } from './sid/index.js';
+import { cbcmacSuite } from './cbcmac/index.js';
 
 const SUITES: Partial<Record<SuiteName, Suite>> = {
   box: boxSuite,
   secsess: secsessSuite,
   ccm: ccmSuite,
   sid: sidSuite,
+  cbcmac: cbcmacSuite,
 };
 
 export const DEFAULT_SUITE: SuiteName = 'box';

@@ -8,6 +8,8 @@ const SPKI_MODULUS_OFFSET = 33;
 const SPKI_SIZE = 294;
 
 describeConformance('ccm', {
+  recordFlipMessage: Buffer.from('bits'),
+  flipTimeoutMs: 120_000,
   sampleBits: sampleRsaBits((frame) => {
     switch (frame[4]) {
       case MessageType.KEY_REPLY:

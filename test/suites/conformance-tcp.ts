@@ -14,7 +14,12 @@ import type { SuiteName } from '../../src/session/handshake.js';
 import { fixtureFor, type SuiteFixture } from '../helpers/fixtures.js';
 import { collect, readExactly, withTimeout } from '../helpers/streams.js';
 
-export function describeTcpConformance(name: SuiteName): void {
+export interface TcpConformanceOptions {
+  /** Extra server options for every server of the run (e.g. `openServerForTestingOnly`). */
+  server?: Partial<Parameters<typeof createServer>[0]>;
+}
+
+export function describeTcpConformance(name: SuiteName, options: TcpConformanceOptions = {}): void {
   describe(`suite '${name}': conformance over loopback TCP`, () => {
     let fx: SuiteFixture;
     const servers: SealwireServer[] = [];
@@ -30,7 +35,7 @@ export function describeTcpConformance(name: SuiteName): void {
       onSession: (s: SecureSession) => void,
       extra: Partial<Parameters<typeof createServer>[0]> = {},
     ): Promise<{ server: SealwireServer; port: number }> => {
-      const server = createServer({ key: fx.serverKey, suite: name, ...extra }, onSession);
+      const server = createServer({ key: fx.serverKey, suite: name, ...options.server, ...extra }, onSession);
       servers.push(server);
       const { port } = await server.listen(0, '127.0.0.1');
       return { server, port };

@@ -1,8 +1,9 @@
 /**
  * Bit-flip sampling for the RSA suites' conformance runs: a handshake with RSA private-key
  * operations costs milliseconds, and RSA blobs (moduli, ciphertexts, signatures) are hundreds of
- * bytes. Every bit outside the RSA blobs is flipped; inside a blob, one bit of every byte (a
- * different bit position from byte to byte) and every bit of its first and last 4 bytes.
+ * bytes. Every bit outside the RSA blobs is flipped; inside a blob, every bit of its first and
+ * last 2 bytes, and one bit of every 8th byte between (the bit position moving from one sampled
+ * byte to the next, so every position is tried).
  */
 
 /** A byte range [start, end) of a frame holding an RSA blob (end may be negative: from the end). */
@@ -20,9 +21,9 @@ export function sampleRsaBits(find: SpanFinder): (frameLength: number, frame: Bu
     const bits: number[] = [];
     for (let byte = 0; byte < frameLength; byte++) {
       const span = spans.find((s) => byte >= s.start && byte < s.end);
-      const edge = span && (byte < span.start + 4 || byte >= span.end - 4);
+      const edge = span && (byte < span.start + 2 || byte >= span.end - 2);
       if (!span || edge) for (let b = 0; b < 8; b++) bits.push(byte * 8 + b);
-      else bits.push(byte * 8 + (byte % 8));
+      else if ((byte - span.start) % 8 === 0) bits.push(byte * 8 + ((byte - span.start) / 8) % 8);
     }
     return bits;
   };

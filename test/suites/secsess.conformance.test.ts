@@ -7,6 +7,8 @@ import { MessageType } from '../../src/suites/secsess/messages.js';
 const SPKI_MODULUS = { start: PAYLOAD + 33, end: -5 };
 
 describeConformance('secsess', {
+  recordFlipMessage: Buffer.from('bits'),
+  flipTimeoutMs: 120_000,
   sampleBits: sampleRsaBits((frame) => {
     if (frame[4] === MessageType.KEY_REPLY) return [SPKI_MODULUS];
     if (frame[4] === MessageType.KEY_EXCHANGE) return [{ start: PAYLOAD, end: frame.length }];

@@ -12,6 +12,8 @@ const SPKI_MODULUS = { start: PAYLOAD + 33, end: -5 };
 const HYBRID_BOX = { start: PAYLOAD, end: -16 };
 
 describeConformance('sid', {
+  recordFlipMessage: Buffer.from('bits'),
+  flipTimeoutMs: 120_000,
   sampleBits: sampleRsaBits((frame) => {
     switch (frame[4]) {
       case MessageType.CLIENT_HELLO:
