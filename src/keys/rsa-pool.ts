@@ -77,6 +77,7 @@ export class RsaKeyPool {
 
   /** A key: at once while the pool has one, otherwise the next one the worker makes. */
   acquire(): Promise<KeyPair> {
+    if (this.closed) return Promise.reject(new SealwireError('CLOSED', 'the RSA key pool is closed'));
     const k = this.take();
     if (k) return Promise.resolve(k);
     return new Promise((resolve, reject) => {
