@@ -11,7 +11,7 @@
  */
 import { SealwireError } from '../../errors.js';
 import { sha256 } from '../../crypto/hash.js';
-import { oaepDecrypt, pssSign } from '../../crypto/rsa.js';
+import { oaepDecrypt, pssSign, rsaModulusBytes } from '../../crypto/rsa.js';
 import { wipe } from '../../crypto/secrets.js';
 import type { KeyPair } from '../../keys/key.js';
 import type { SessionKeySource } from '../../keys/rsa-pool.js';
@@ -99,7 +99,7 @@ export class CbcmacServerHandshake implements Handshake {
   private onKeyExchange(m: HandshakeMessage, s: Extract<State, { name: 'awaitKeyExchange' }>): HandshakeStep {
     // The per-session private key decrypts exactly one message, whatever happens next.
     this.state = { name: 'done' };
-    const n = s.session.publicKey.bits / 8;
+    const n = rsaModulusBytes(s.session.publicKey.keyObject);
     if (m.payload.length < n + 16 + 16 + 16) throw hsFail(`KeyExchange of ${m.payload.length} bytes is too short`);
     const block = m.payload.subarray(0, n);
     const secret = oaepDecrypt(s.session.privateKey, block, KEY_EXCHANGE_LABEL);

@@ -15,7 +15,7 @@
  * HKDF-SHA256(AES_KEY ‖ HMAC_KEY, salt = server_random); NONCE rises by 1–10 with every record.
  */
 import { HMAC_SHA256_SIZE } from '../../crypto/hmac.js';
-import { expectSize } from '../../wire/reader.js';
+import { SealwireError } from '../../errors.js';
 
 export const MessageType = {
   KEY_EXCHANGE: 0x01,
@@ -41,6 +41,8 @@ export interface Confirm {
 }
 
 export function parseConfirm(payload: Uint8Array): Confirm {
-  if (payload.length <= SERVER_RANDOM_SIZE) expectSize(payload, SERVER_RANDOM_SIZE + 1, 'secsess Confirm', 'HANDSHAKE_FAILED');
+  if (payload.length <= SERVER_RANDOM_SIZE) {
+    throw new SealwireError('HANDSHAKE_FAILED', `secsess Confirm of ${payload.length} bytes is too short`);
+  }
   return { serverRandom: payload.subarray(0, SERVER_RANDOM_SIZE), record: payload.subarray(SERVER_RANDOM_SIZE) };
 }

@@ -56,7 +56,10 @@ export class SecsessRecordCipher implements RecordCipher {
   seal(type: number, seq: bigint, header: Uint8Array, plaintext: Uint8Array): Uint8Array[] {
     const random = this.rng(CBC_IV_SIZE + 1);
     const iv = random.subarray(0, CBC_IV_SIZE);
-    const next = this.nonce.value + 1n + BigInt(random[CBC_IV_SIZE]! % 10);
+    // A uniform step of 1..10: bytes 250..255 would favour small steps, so they are drawn again.
+    let r = random[CBC_IV_SIZE]!;
+    while (r >= 250) r = this.rng(1)[0]!;
+    const next = this.nonce.value + 1n + BigInt(r % 10);
     if (next > MAX_NONCE) throw new SealwireError('LIMIT', 'secsess: NONCE reached its 64-bit limit; the session must end');
     this.nonce.value = next;
     const inner = Buffer.allocUnsafe(INNER_HEADER + plaintext.length);
