@@ -60,6 +60,7 @@ const HOSTILE: Record<Exclude<SuiteName, 'box'>, Hostile[]> = {
   ],
   sid: [
     { name: 'client key of 1024 bits', code: 'BAD_KEY', script: () => [{ send: [encodeFrame(0x00, weakSpki)] }] },
+    { name: 'client key cut short (200 of 294 bytes)', code: 'BAD_KEY', script: (_s, c) => [{ send: [encodeFrame(0x00, c.subarray(0, 200))] }] },
     {
       name: 'malformed RSA ciphertext',
       code: 'HANDSHAKE_FAILED',
