@@ -17,7 +17,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, SealwireError, type SealwireServer } from '../../src/index.js';
 import { ContentType } from '../../src/record/content-type.js';
-import { oaepDecrypt } from '../../src/crypto/rsa.js';
+import { oaepDecrypt, oaepEncrypt } from '../../src/crypto/rsa.js';
+import { sha256 } from '../../src/crypto/hash.js';
+import { encodeFrame, StreamDeframer } from '../../src/record/frame.js';
+import { StreamSession } from '../../src/session/stream-session.js';
+import { CbcmacRecordCipher, deriveCbcmacKeys } from '../../src/suites/cbcmac/records.js';
+import { PublicKey } from '../../src/keys/key.js';
 import { systemRng } from '../../src/crypto/random.js';
 import { getSuite } from '../../src/suites/index.js';
 import { SecsessRecordCipher } from '../../src/suites/secsess/records.js';
@@ -235,6 +240,29 @@ describe('cbcmac', () => {
     expect(oaepDecrypt(handedOut[0]!.privateKey, block, KEY_EXCHANGE_LABEL)?.length).toBe(32);
     // The server handshake kept the per-session key for that one decryption only.
     expect(p.server.phase).toBe('open');
+  });
+
+  it("delivers the seed's first message when a client puts one in the KeyExchange", () => {
+    const suite = getSuite('cbcmac');
+    const server = new StreamSession(
+      suite.server({ key: serverKey, authorize: () => true, rng: systemRng, resources: new RecyclingKeyPoolForTestingOnly(sessionKeys) }),
+      { now: 0 },
+    );
+    const events = (): string[] => server.takeEvents().map((e) => (e.type === 'data' ? `data:${Buffer.from(e.data).toString()}` : e.type));
+    const hello = randomBytes(32);
+    server.start();
+    server.receive(encodeFrame(CbcType.CLIENT_HELLO, hello));
+    const deframer = new StreamDeframer();
+    for (const c of server.takeOutput()) deframer.push(c);
+    const serverKeyPayload = deframer.next()!.payload;
+    const e = PublicKey.fromBytes('rsa', parseServerKey(serverKeyPayload).sessionKey);
+    const secret = randomBytes(32);
+    const block = oaepEncrypt(e.keyObject, secret, KEY_EXCHANGE_LABEL);
+    const keys = deriveCbcmacKeys(secret, sha256(hello, serverKeyPayload, block));
+    const c2s = new CbcmacRecordCipher(keys.c2s, systemRng);
+    const payload = Buffer.concat(c2s.seal(CbcType.KEY_EXCHANGE, 0n, block, Buffer.from('Hello World!')));
+    server.receive(encodeFrame(CbcType.KEY_EXCHANGE, payload));
+    expect(events()).toEqual(['secure', 'data:Hello World!']);
   });
 
   describe('the per-session key pool (worker thread)', () => {
