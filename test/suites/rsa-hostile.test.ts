@@ -23,7 +23,7 @@ const weakSpki = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.e
 
 interface Hostile {
   readonly name: string;
-  /** Frames to send, given the frames the server sent so far (for suites where the server speaks between). */
+  /** The steps to play, given the server's and a valid client's public key (SPKI DER). */
   readonly script: (serverKeySpki: Buffer, clientKeySpki: Buffer) => Step[];
   readonly code: SealwireError['code'];
 }
