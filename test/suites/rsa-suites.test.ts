@@ -22,7 +22,7 @@ import { sha256 } from '../../src/crypto/hash.js';
 import { encodeFrame, StreamDeframer } from '../../src/record/frame.js';
 import { StreamSession } from '../../src/session/stream-session.js';
 import { CbcmacRecordCipher, deriveCbcmacKeys } from '../../src/suites/cbcmac/records.js';
-import { PublicKey } from '../../src/keys/key.js';
+import { PublicKey, generateKeyPair } from '../../src/keys/key.js';
 import { systemRng } from '../../src/crypto/random.js';
 import { getSuite } from '../../src/suites/index.js';
 import { SecsessRecordCipher } from '../../src/suites/secsess/records.js';
@@ -263,6 +263,36 @@ describe('cbcmac', () => {
     const payload = Buffer.concat(c2s.seal(CbcType.KEY_EXCHANGE, 0n, block, Buffer.from('Hello World!')));
     server.receive(encodeFrame(CbcType.KEY_EXCHANGE, payload));
     expect(events()).toEqual(['secure', 'data:Hello World!']);
+  });
+
+  it('over TCP, a connection whose handshake cannot start (bad or missing per-session key) ends alone', async () => {
+    const answers: (() => Promise<KeyPair>)[] = [
+      () => Promise.resolve(generateKeyPair('x25519')), // the handshake refuses it: BAD_KEY
+      () => Promise.reject(new Error('no key today')), // preparation fails
+      () => Promise.resolve(sessionKeys[0]!),
+    ];
+    let calls = 0;
+    const pool = { take: () => undefined, acquire: () => answers[Math.min(calls++, answers.length - 1)]!(), close: () => {} };
+    const errors: SealwireError[] = [];
+    const server = createServer(
+      { key: serverKey, suite: 'cbcmac', openServerForTestingOnly: () => ({ resources: pool, close: () => {} }) },
+      (s) => s.pipe(s),
+    );
+    server.on('handshakeError', (e: SealwireError) => errors.push(e));
+    try {
+      const { port } = await server.listen(0, '127.0.0.1');
+      const dial = () => connect({ port, suite: 'cbcmac', serverKey: serverKey.publicKey });
+      await expect(dial()).rejects.toBeInstanceOf(SealwireError);
+      await expect(dial()).rejects.toBeInstanceOf(SealwireError);
+      const session = await dial();
+      const got = collect(session);
+      session.end('third time lucky');
+      expect((await got).toString()).toBe('third time lucky');
+      expect(errors.map((e) => e.code)).toEqual(['BAD_KEY', 'HANDSHAKE_FAILED']);
+      expect(errors[1]!.message).toMatch(/no key today/);
+    } finally {
+      await server.close();
+    }
   });
 
   describe('the per-session key pool (worker thread)', () => {
