@@ -79,6 +79,8 @@ export interface ServerConfig {
   readonly rng: Rng;
   /** What `Suite.openServer` returned for this server, if the suite has one. */
   readonly resources?: unknown;
+  /** What `Suite.prepareSession` resolved to for this connection, if the suite has one. */
+  readonly session?: unknown;
 }
 
 export type SuiteName = 'box' | 'sid' | 'secsess' | 'ccm' | 'cbcmac';
@@ -101,4 +103,10 @@ export interface Suite {
    * Returns the value passed as `ServerConfig.resources`, and how to release it.
    */
   openServer?(key: KeyPair): { resources: unknown; close(): void };
+  /**
+   * Per-connection work a server does before its handshake can start, off the event loop (cbcmac:
+   * a fresh RSA key from the pool). Resolves at once while resources are ready; the transport
+   * waits for it (bounded by the handshake timeout) and passes the value as `ServerConfig.session`.
+   */
+  prepareSession?(resources: unknown): Promise<unknown>;
 }
