@@ -20,12 +20,14 @@ import {
   READY_SIZE,
   TAG_SIZE,
   V_NONCE_SIZE,
+  cookieNonce,
   counterNonce,
   encodeHello,
   encodeHelloPlain,
   encodeKeyQuery,
   encodeVPlain,
   encodeVouchPlain,
+  parseCookie,
   parseCookiePlain,
   parseKeyReply,
   vouchInnerNonce,
@@ -88,7 +90,8 @@ export class BoxClientHandshake implements Handshake {
       case 'awaitCookie': {
         expectType(m, MessageType.COOKIE, 'Cookie');
         expectPayloadSize('box', m, COOKIE_SIZE, 'Cookie');
-        const plain = secretboxOpen(m.payload, counterNonce(MessageType.COOKIE, Direction.SERVER_TO_CLIENT, 0n), s.helloKeys.receive);
+        const sealedCookie = parseCookie(m.payload);
+        const plain = secretboxOpen(sealedCookie.sealed, cookieNonce(sealedCookie.cNonce), s.helloKeys.receive);
         if (!plain) throw hsFail('the Cookie does not open: it was not sealed by the holder of the pinned server key');
         const cookie = parseCookiePlain(plain);
         if (!equalConstantTime(cookie.ctag, s.ctag)) throw hsFail('the Cookie does not answer our Hello (Ctag mismatch)');

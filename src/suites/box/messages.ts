@@ -7,7 +7,8 @@
  *   0x05 KeyQuery  C→S  64 zero bytes                         (only when the client has no key for S)
  *   0x06 KeyReply  S→C  S (32)
  *   0x01 Hello     C→S  EC (32) ‖ Box[Ctag (32) ‖ 176 zero bytes](ECs -> S)        = 256 bytes
- *   0x02 Cookie    S→C  Box[ES (32) ‖ Ctag (32) ‖ Stag (32)](Ss -> EC)              = 112 bytes
+ *   0x02 Cookie    S→C  Cnonce (22) ‖ Box[ES (32) ‖ Ctag (32) ‖ Stag (32)](Ss -> EC) = 134 bytes
+ *                       nonce 0x02 ‖ 'S' ‖ Cnonce (random)
  *   0x03 Vouch     C→S  Box[C (32) ‖ Vnonce (22) ‖ V (80)](ECs -> ES)              = 150 bytes
  *                       V = Box[EC (32) ‖ Stag (32)](Cs -> S), nonce 0x0f ‖ 'C' ‖ Vnonce
  *   0x04 Ready     S→C  Box[](ESs -> EC)                                            =  16 bytes
@@ -18,7 +19,9 @@
  * record sequence number for records). Two messages never share a nonce under one key: keys of a
  * session are fresh (ephemeral keys on both sides), types differ, directions differ, and records
  * count up. The one box under two long-term keys, V, meets the same key in every session, so its
- * nonce is 22 random bytes after its prefix (DESIGN.md §2.3), sent in the Vouch.
+ * nonce is 22 random bytes after its prefix (DESIGN.md §2.3), sent in the Vouch. The Cookie's key
+ * comes from (S, EC), and EC is the client's choice: a replayed Hello makes the server seal a
+ * second Cookie under the same key, so the Cookie's nonce is also 22 random bytes, sent with it.
  *
  * The Hello is padded so that it is never smaller than the server's answer (no amplification).
  */
@@ -47,12 +50,15 @@ export type DirectionByte = (typeof Direction)[keyof typeof Direction];
 export const TAG_SIZE = 32;
 export const HELLO_PADDING = 176;
 export const V_NONCE_SIZE = BOX_NONCE_SIZE - 2;
+/** Random bytes after the 2-byte (type, direction) prefix of a random nonce. */
+export const RANDOM_NONCE_SIZE = BOX_NONCE_SIZE - 2;
 
 export const KEY_QUERY_SIZE = 64;
 export const KEY_REPLY_SIZE = X25519_KEY_SIZE;
 export const HELLO_SIZE = X25519_KEY_SIZE + BOX_MAC_SIZE + TAG_SIZE + HELLO_PADDING;
 export const COOKIE_PLAIN_SIZE = X25519_KEY_SIZE + TAG_SIZE + TAG_SIZE;
-export const COOKIE_SIZE = BOX_MAC_SIZE + COOKIE_PLAIN_SIZE;
+export const COOKIE_NONCE_SIZE = BOX_NONCE_SIZE - 2;
+export const COOKIE_SIZE = COOKIE_NONCE_SIZE + BOX_MAC_SIZE + COOKIE_PLAIN_SIZE;
 export const V_PLAIN_SIZE = X25519_KEY_SIZE + TAG_SIZE;
 export const V_SIZE = BOX_MAC_SIZE + V_PLAIN_SIZE;
 export const VOUCH_PLAIN_SIZE = X25519_KEY_SIZE + V_NONCE_SIZE + V_SIZE;
@@ -73,14 +79,24 @@ export function writeCounterNonce(n: Buffer, type: number, direction: DirectionB
   n.writeBigUInt64BE(counter, 16);
 }
 
-/** V's nonce: 0x0f ‖ 'C' ‖ 22 random bytes. */
-export function vouchInnerNonce(random: Uint8Array): Buffer {
-  if (random.length !== V_NONCE_SIZE) throw new SealwireError('INVALID_ARGUMENT', 'V nonce must be 22 bytes');
+/** A random nonce: type ‖ direction ‖ 22 random bytes (for boxes whose key may repeat). */
+export function randomNonce(type: number, direction: DirectionByte, random: Uint8Array): Buffer {
+  if (random.length !== RANDOM_NONCE_SIZE) throw new SealwireError('INVALID_ARGUMENT', `random nonce part must be ${RANDOM_NONCE_SIZE} bytes`);
   const n = Buffer.alloc(BOX_NONCE_SIZE);
-  n[0] = MessageType.VOUCH_INNER;
-  n[1] = Direction.CLIENT_TO_SERVER;
+  n[0] = type;
+  n[1] = direction;
   n.set(random, 2);
   return n;
+}
+
+/** V's nonce: 0x0f ‖ 'C' ‖ 22 random bytes. */
+export function vouchInnerNonce(random: Uint8Array): Buffer {
+  return randomNonce(MessageType.VOUCH_INNER, Direction.CLIENT_TO_SERVER, random);
+}
+
+/** The Cookie's nonce: 0x02 ‖ 'S' ‖ Cnonce (22 random bytes, sent before the box). */
+export function cookieNonce(random: Uint8Array): Buffer {
+  return randomNonce(MessageType.COOKIE, Direction.SERVER_TO_CLIENT, random);
 }
 
 const fail = (what: string): SealwireError => new SealwireError('HANDSHAKE_FAILED', what);
@@ -144,6 +160,17 @@ export interface CookiePlain {
 
 export function encodeCookiePlain(c: CookiePlain): Buffer {
   return new Writer(COOKIE_PLAIN_SIZE).bytes(c.serverEphemeral).bytes(c.ctag).bytes(c.stag).finish();
+}
+
+/** Cookie: Cnonce ‖ sealed box. */
+export function encodeCookie(cNonce: Uint8Array, sealed: Uint8Array): Buffer {
+  return new Writer(COOKIE_SIZE).bytes(cNonce).bytes(sealed).finish();
+}
+
+export function parseCookie(payload: Uint8Array): { readonly cNonce: Uint8Array; readonly sealed: Uint8Array } {
+  expectSize(payload, COOKIE_SIZE, 'box Cookie', 'HANDSHAKE_FAILED');
+  const r = new Reader(payload, 'box Cookie', 'HANDSHAKE_FAILED');
+  return { cNonce: r.fixed(COOKIE_NONCE_SIZE, 'Cnonce'), sealed: r.rest() };
 }
 
 export function parseCookiePlain(plain: Uint8Array): CookiePlain {

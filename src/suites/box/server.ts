@@ -20,8 +20,11 @@ import {
   MessageType,
   TAG_SIZE,
   VOUCH_SIZE,
+  COOKIE_NONCE_SIZE,
   checkKeyQuery,
+  cookieNonce,
   counterNonce,
+  encodeCookie,
   encodeCookiePlain,
   parseHello,
   parseHelloPlain,
@@ -92,7 +95,7 @@ export class BoxServerHandshake implements Handshake {
     this.state = { name: 'done' };
   }
 
-  /** Hello → Cookie: Box[ES ‖ Ctag ‖ Stag](Ss -> EC). */
+  /** Hello → Cookie: Cnonce ‖ Box[ES ‖ Ctag ‖ Stag](Ss -> EC). */
   private onHello(m: HandshakeMessage): HandshakeStep {
     expectPayloadSize('box', m, HELLO_SIZE, 'Hello');
     const hello = parseHello(m.payload);
@@ -108,11 +111,10 @@ export class BoxServerHandshake implements Handshake {
       const sessionKeys = boxKeys('server', ephemeral.publicKey, ephemeral.secretKey, hello.clientEphemeral);
       // ESs is needed for nothing else: the session keys are computed, so it goes now.
       wipe(ephemeral.secretKey);
-      const cookie = secretboxSeal(
-        encodeCookiePlain({ serverEphemeral: ephemeral.publicKey, ctag, stag }),
-        counterNonce(MessageType.COOKIE, Direction.SERVER_TO_CLIENT, 0n),
-        helloKeys.send,
-      );
+      // A replayed Hello meets the same (S, EC) key again: the nonce is random (messages.ts).
+      const cNonce = this.config.rng(COOKIE_NONCE_SIZE);
+      const sealed = secretboxSeal(encodeCookiePlain({ serverEphemeral: ephemeral.publicKey, ctag, stag }), cookieNonce(cNonce), helloKeys.send);
+      const cookie = encodeCookie(cNonce, sealed);
       this.state = { name: 'awaitVouch', clientEphemeral: Buffer.from(hello.clientEphemeral), stag, sessionKeys };
       return { send: [{ type: MessageType.COOKIE, payload: cookie }] };
     } finally {
