@@ -1,0 +1,257 @@
+/**
+ * The sans-I/O UDP server endpoint: many datagram sessions behind one socket.
+ *
+ *     receive(datagram, from, now) → routes by connection id; returns the session it touched
+ *     handleTimeout(now)           → every session whose time has come
+ *     takeOutput()                 → (address, datagram) pairs to send
+ *
+ * Rules it enforces for every session:
+ * - **Routing by connection id**, never by address. A session's address changes only when an
+ *   authenticated record (or the handshake message that established it) arrives from a new one,
+ *   as NAT rebinding needs; anything unauthenticated is answered to its sender, and only that.
+ * - **Bounded half-open state**: at most `maxHandshakes` handshakes in progress per server and
+ *   `maxHandshakesPerAddress` per source IP address; further new ids are dropped silently. A new
+ *   id whose first message fails leaves no state at all.
+ * - **No amplification**: whatever a session wants to send in reply to a datagram that did not
+ *   authenticate is checked against that datagram's size and dropped whole if it is larger.
+ * - **Silence toward the peer**: bad datagrams are dropped; the only answers to unauthenticated
+ *   input are the handshake's own replies and the 9-byte "handshake again" notice for a record
+ *   with an unknown id (never larger than that record).
+ */
+import { SealwireError } from '../errors.js';
+import {
+  CONNECTION_ID_SIZE,
+  DATAGRAM_PREFIX_SIZE,
+  DatagramType,
+  RECORD_HEADER_SIZE,
+  encodeNotice,
+  isDatagramRecordType,
+  isHandshakeType,
+} from '../record/datagram.js';
+import { DatagramSession, type DatagramEvent } from './datagram-session.js';
+import type { ServerConfig, Suite } from './handshake.js';
+
+export interface PeerAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface DatagramServerOptions {
+  readonly suite: Suite;
+  readonly config: ServerConfig;
+  readonly handshakeTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly keepaliveMs?: number;
+  /** Handshakes in progress per server (default 1024). */
+  readonly maxHandshakes?: number;
+  /** Handshakes in progress per source IP address (default 64). */
+  readonly maxHandshakesPerAddress?: number;
+  /** Established sessions at most (default 100 000). */
+  readonly maxSessions?: number;
+}
+
+/** One session as the endpoint sees it. */
+export interface SessionEntry {
+  readonly id: string;
+  readonly session: DatagramSession;
+  /** Where this session's own output goes (moves only on authenticated input). */
+  address: PeerAddress;
+  /** The address counted against the per-address handshake bound while half-open. */
+  readonly firstAddress: string;
+  halfOpen: boolean;
+  /** Cached `session.nextTimeout()`. */
+  due: number;
+}
+
+export type EndpointEvent =
+  | { readonly type: 'session'; readonly entry: SessionEntry }
+  | { readonly type: 'handshakeError'; readonly error: SealwireError; readonly from: PeerAddress }
+  | { readonly type: 'sessionEvent'; readonly entry: SessionEntry; readonly event: DatagramEvent };
+
+export interface Outgoing {
+  readonly to: PeerAddress;
+  readonly data: Uint8Array;
+}
+
+export class DatagramServer {
+  private readonly sessions = new Map<string, SessionEntry>();
+  private readonly perAddress = new Map<string, number>();
+  private halfOpen = 0;
+  private established = 0;
+  private output: Outgoing[] = [];
+  private events: EndpointEvent[] = [];
+  private readonly maxHandshakes: number;
+  private readonly maxPerAddress: number;
+  private readonly maxSessions: number;
+  private lastLimitReport = -Infinity;
+  /** Replies withheld by the amplification rule (should stay 0 with well-behaved suites). */
+  amplificationDrops = 0;
+  /** New handshakes dropped by the half-open bounds. */
+  limitDrops = 0;
+
+  constructor(private readonly options: DatagramServerOptions) {
+    this.maxHandshakes = options.maxHandshakes ?? 1024;
+    this.maxPerAddress = options.maxHandshakesPerAddress ?? 64;
+    this.maxSessions = options.maxSessions ?? 100_000;
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get handshakesInProgress(): number {
+    return this.halfOpen;
+  }
+
+  entries(): IterableIterator<SessionEntry> {
+    return this.sessions.values();
+  }
+
+  /** Routes one datagram. Returns the session it reached, or null. Never throws. */
+  receive(d: Uint8Array, from: PeerAddress, now: number): SessionEntry | null {
+    if (d.length < DATAGRAM_PREFIX_SIZE) return null;
+    const type = d[0]!;
+    const id = Buffer.from(d.buffer, d.byteOffset + 1, CONNECTION_ID_SIZE).toString('latin1');
+    let entry = this.sessions.get(id);
+    if (!entry) {
+      if (isHandshakeType(type)) entry = this.create(d, id, from, now);
+      else if (isDatagramRecordType(type) && d.length >= RECORD_HEADER_SIZE) {
+        this.output.push({ to: from, data: encodeNotice(DatagramType.HANDSHAKE_AGAIN, d.subarray(1, DATAGRAM_PREFIX_SIZE)) });
+      }
+      return entry ?? null;
+    }
+    const result = entry.session.receive(d, now);
+    if (result === 'authenticated' || result === 'established') {
+      entry.address = from;
+      this.flush(entry, entry.address, Infinity);
+    } else {
+      this.flush(entry, from, d.length);
+    }
+    return entry;
+  }
+
+  /** Runs every session whose timeout is due. */
+  handleTimeout(now: number): void {
+    for (const entry of this.sessions.values()) {
+      if (entry.due > now) continue;
+      entry.session.handleTimeout(now);
+      this.flush(entry, entry.address, Infinity);
+    }
+  }
+
+  /** Sends `message` on a session (the transport calls this for `UdpSession.send`). */
+  send(entry: SessionEntry, message: Uint8Array, now: number): void {
+    entry.session.send(message, now);
+    this.flush(entry, entry.address, Infinity);
+  }
+
+  close(entry: SessionEntry, now: number): void {
+    entry.session.close(now);
+    this.flush(entry, entry.address, Infinity);
+  }
+
+  takeOutput(): Outgoing[] {
+    const out = this.output;
+    if (out.length) this.output = [];
+    return out;
+  }
+
+  takeEvents(): EndpointEvent[] {
+    const ev = this.events;
+    if (ev.length) this.events = [];
+    return ev;
+  }
+
+  /** The earliest time any session needs `handleTimeout`. */
+  nextTimeout(): number {
+    let t = Infinity;
+    for (const e of this.sessions.values()) if (e.due < t) t = e.due;
+    return t;
+  }
+
+  private create(d: Uint8Array, id: string, from: PeerAddress, now: number): SessionEntry | undefined {
+    const count = this.perAddress.get(from.address) ?? 0;
+    if (this.halfOpen >= this.maxHandshakes || count >= this.maxPerAddress || this.established >= this.maxSessions) {
+      this.limitDrops++;
+      if (now - this.lastLimitReport >= 1000) {
+        this.lastLimitReport = now;
+        const what = count >= this.maxPerAddress ? `from ${from.address} (limit ${this.maxPerAddress} per address)` : `(limit ${this.maxHandshakes} per server, ${this.maxSessions} sessions)`;
+        this.events.push({ type: 'handshakeError', error: new SealwireError('LIMIT', `too many handshakes in progress ${what}; new handshakes dropped`), from });
+      }
+      return undefined;
+    }
+    const o = this.options;
+    const session = new DatagramSession(o.suite.server(o.config), {
+      now,
+      connectionId: Uint8Array.from(d.subarray(1, DATAGRAM_PREFIX_SIZE)),
+      handshakeTimeoutMs: o.handshakeTimeoutMs,
+      idleTimeoutMs: o.idleTimeoutMs,
+      keepaliveMs: o.keepaliveMs,
+    });
+    session.start(now);
+    const result = session.receive(d, now);
+    if (result === 'dropped') {
+      // A first message that fails leaves nothing behind (garbage, floods, other suites).
+      const ev = session.takeEvents().find((e) => e.type === 'handshakeDropped');
+      if (ev && ev.type === 'handshakeDropped') this.events.push({ type: 'handshakeError', error: ev.error, from });
+      session.fail(new SealwireError('HANDSHAKE_FAILED', 'dropped'));
+      return undefined;
+    }
+    const entry: SessionEntry = { id, session, address: from, firstAddress: from.address, halfOpen: true, due: Infinity };
+    this.sessions.set(id, entry);
+    this.halfOpen++;
+    this.perAddress.set(from.address, count + 1);
+    this.flush(entry, from, d.length);
+    return entry;
+  }
+
+  /**
+   * Moves a session's output and events out. `budget` is the size of the unauthenticated datagram
+   * being answered (Infinity when the answer follows authenticated input or a timer of an open
+   * session): a reply larger than it is withheld whole.
+   */
+  private flush(entry: SessionEntry, to: PeerAddress, budget: number): void {
+    const s = entry.session;
+    const out = s.takeOutput();
+    if (out.length) {
+      let total = 0;
+      for (const o of out) total += o.length;
+      if (total > budget) {
+        this.amplificationDrops++;
+      } else {
+        for (const data of out) this.output.push({ to, data });
+      }
+    }
+    for (const event of s.takeEvents()) {
+      if (event.type === 'secure') {
+        this.leaveHalfOpen(entry);
+        this.established++;
+        this.events.push({ type: 'session', entry });
+      } else if (event.type === 'handshakeDropped') {
+        this.events.push({ type: 'handshakeError', error: event.error, from: to });
+      } else {
+        if (event.type === 'close') {
+          this.sessions.delete(entry.id);
+          if (entry.halfOpen) {
+            // Never given to the application: a failed handshake, reported as one.
+            this.leaveHalfOpen(entry);
+            if (event.error) this.events.push({ type: 'handshakeError', error: event.error, from: entry.address });
+            continue;
+          }
+          this.established--;
+        }
+        this.events.push({ type: 'sessionEvent', entry, event });
+      }
+    }
+    entry.due = s.nextTimeout();
+  }
+
+  private leaveHalfOpen(entry: SessionEntry): void {
+    if (!entry.halfOpen) return;
+    entry.halfOpen = false;
+    this.halfOpen--;
+    const n = (this.perAddress.get(entry.firstAddress) ?? 1) - 1;
+    if (n <= 0) this.perAddress.delete(entry.firstAddress);
+    else this.perAddress.set(entry.firstAddress, n);
+  }
+}
