@@ -28,7 +28,7 @@ import {
   isDatagramRecordType,
   isHandshakeType,
 } from '../record/datagram.js';
-import { DatagramSession, type DatagramEvent } from './datagram-session.js';
+import { DatagramSession, type DatagramEvent, type ReceiveResult } from './datagram-session.js';
 import type { ServerConfig, Suite } from './handshake.js';
 
 export interface PeerAddress {
@@ -88,6 +88,8 @@ export class DatagramServer {
   amplificationDrops = 0;
   /** New handshakes dropped by the half-open bounds. */
   limitDrops = 0;
+  /** What the last `receive` found: the session's verdict, or 'unrouted' (no session took it). */
+  lastResult: ReceiveResult | 'unrouted' = 'unrouted';
 
   constructor(private readonly options: DatagramServerOptions) {
     this.maxHandshakes = options.maxHandshakes ?? 1024;
@@ -109,6 +111,7 @@ export class DatagramServer {
 
   /** Routes one datagram. Returns the session it reached, or null. Never throws. */
   receive(d: Uint8Array, from: PeerAddress, now: number): SessionEntry | null {
+    this.lastResult = 'unrouted';
     if (d.length < DATAGRAM_PREFIX_SIZE) return null;
     const type = d[0]!;
     const id = Buffer.from(d.buffer, d.byteOffset + 1, CONNECTION_ID_SIZE).toString('latin1');
@@ -121,6 +124,7 @@ export class DatagramServer {
       return entry ?? null;
     }
     const result = entry.session.receive(d, now);
+    this.lastResult = result;
     if (result === 'authenticated' || result === 'established') {
       entry.address = from;
       this.flush(entry, entry.address, Infinity);
@@ -181,15 +185,17 @@ export class DatagramServer {
       return undefined;
     }
     const o = this.options;
-    const session = new DatagramSession(o.suite.server(o.config), {
+    const connectionId = Uint8Array.from(d.subarray(1, DATAGRAM_PREFIX_SIZE));
+    const session = new DatagramSession(o.suite.server({ ...o.config, connectionId }), {
       now,
-      connectionId: Uint8Array.from(d.subarray(1, DATAGRAM_PREFIX_SIZE)),
+      connectionId,
       handshakeTimeoutMs: o.handshakeTimeoutMs,
       idleTimeoutMs: o.idleTimeoutMs,
       keepaliveMs: o.keepaliveMs,
     });
     session.start(now);
     const result = session.receive(d, now);
+    this.lastResult = result;
     if (result === 'dropped') {
       // A first message that fails leaves nothing behind (garbage, floods, other suites).
       const ev = session.takeEvents().find((e) => e.type === 'handshakeDropped');

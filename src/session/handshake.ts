@@ -70,6 +70,12 @@ export interface ClientConfig {
   readonly key: KeyPair | null;
   readonly server: ServerIdentity;
   readonly rng: Rng;
+  /**
+   * Datagram transports: the session's connection id (8 bytes, sent in clear in every datagram).
+   * A suite must bind it into the authenticated part of its first message so that a copy of the
+   * handshake under another id is refused. Absent on streams.
+   */
+  readonly connectionId?: Uint8Array;
 }
 
 export interface ServerConfig {
@@ -79,6 +85,8 @@ export interface ServerConfig {
   readonly rng: Rng;
   /** What `Suite.openServer` returned for this server, if the suite has one. */
   readonly resources?: unknown;
+  /** Datagram transports: the connection id this handshake's datagrams carry (see ClientConfig). */
+  readonly connectionId?: Uint8Array;
 }
 
 export type SuiteName = 'box' | 'sid' | 'secsess' | 'ccm' | 'cbcmac';

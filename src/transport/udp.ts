@@ -304,10 +304,11 @@ export function connectUdp(options: UdpConnectOptions): Promise<UdpSession> {
     const identity = resolveServerIdentity(suite, options, host, port);
     const key = resolveClientKey(suite, options.key);
     const rng = options.rng ?? systemRng;
-    const handshake = suite.client({ key, server: identity.identity, rng });
+    const connectionId = rng(CONNECTION_ID_SIZE);
+    const handshake = suite.client({ key, server: identity.identity, rng, connectionId });
     const core = new DatagramSession(handshake, {
       now: now(),
-      connectionId: rng(CONNECTION_ID_SIZE),
+      connectionId,
       handshakeTimeoutMs: options.handshakeTimeout,
       idleTimeoutMs: options.idleTimeout,
       keepaliveMs: options.keepalive,

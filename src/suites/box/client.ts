@@ -139,7 +139,7 @@ export class BoxClientHandshake implements Handshake {
     wipe(seed);
     const ctag = rng(TAG_SIZE);
     const helloKeys = boxKeys('client', ephemeral.publicKey, ephemeral.secretKey, server.bytes);
-    const sealed = secretboxSeal(encodeHelloPlain(ctag), counterNonce(MessageType.HELLO, Direction.CLIENT_TO_SERVER, 0n), helloKeys.send);
+    const sealed = secretboxSeal(encodeHelloPlain(ctag, this.config.connectionId), counterNonce(MessageType.HELLO, Direction.CLIENT_TO_SERVER, 0n), helloKeys.send);
     this.state = { name: 'awaitCookie', server, ephemeral, ctag, helloKeys };
     return { type: MessageType.HELLO, payload: encodeHello(ephemeral.publicKey, sealed) };
   }

@@ -6,7 +6,8 @@
  *
  *   0x05 KeyQuery  C→S  64 zero bytes                         (only when the client has no key for S)
  *   0x06 KeyReply  S→C  S (32)
- *   0x01 Hello     C→S  EC (32) ‖ Box[Ctag (32) ‖ 176 zero bytes](ECs -> S)        = 256 bytes
+ *   0x01 Hello     C→S  EC (32) ‖ Box[Ctag (32) ‖ CID (8) ‖ 168 zero bytes](ECs -> S) = 256 bytes
+ *                       CID: the UDP connection id (zeros on streams), so the Hello is bound to it
  *   0x02 Cookie    S→C  Cnonce (22) ‖ Box[ES (32) ‖ Ctag (32) ‖ Stag (32)](Ss -> EC) = 134 bytes
  *                       nonce 0x02 ‖ 'S' ‖ Cnonce (random)
  *   0x03 Vouch     C→S  Box[C (32) ‖ Vnonce (22) ‖ V (80)](ECs -> ES)              = 150 bytes
@@ -28,6 +29,7 @@
 import { SealwireError } from '../../errors.js';
 import { BOX_MAC_SIZE, BOX_NONCE_SIZE, X25519_KEY_SIZE } from '../../crypto/box.js';
 import { Reader, expectSize } from '../../wire/reader.js';
+import { equalConstantTime } from '../../crypto/secrets.js';
 import { Writer } from '../../wire/writer.js';
 
 export const MessageType = {
@@ -48,14 +50,16 @@ export const Direction = {
 export type DirectionByte = (typeof Direction)[keyof typeof Direction];
 
 export const TAG_SIZE = 32;
-export const HELLO_PADDING = 176;
+/** The connection id inside the Hello (datagram transports; zeros on streams). */
+export const HELLO_CID_SIZE = 8;
+export const HELLO_PADDING = 168;
 export const V_NONCE_SIZE = BOX_NONCE_SIZE - 2;
 /** Random bytes after the 2-byte (type, direction) prefix of a random nonce. */
 export const RANDOM_NONCE_SIZE = BOX_NONCE_SIZE - 2;
 
 export const KEY_QUERY_SIZE = 64;
 export const KEY_REPLY_SIZE = X25519_KEY_SIZE;
-export const HELLO_SIZE = X25519_KEY_SIZE + BOX_MAC_SIZE + TAG_SIZE + HELLO_PADDING;
+export const HELLO_SIZE = X25519_KEY_SIZE + BOX_MAC_SIZE + TAG_SIZE + HELLO_CID_SIZE + HELLO_PADDING;
 export const COOKIE_PLAIN_SIZE = X25519_KEY_SIZE + TAG_SIZE + TAG_SIZE;
 export const COOKIE_NONCE_SIZE = BOX_NONCE_SIZE - 2;
 export const COOKIE_SIZE = COOKIE_NONCE_SIZE + BOX_MAC_SIZE + COOKIE_PLAIN_SIZE;
@@ -122,8 +126,11 @@ export interface Hello {
   readonly sealed: Uint8Array;
 }
 
-export function encodeHelloPlain(ctag: Uint8Array): Buffer {
-  const w = new Writer(TAG_SIZE + HELLO_PADDING).bytes(ctag);
+const NO_CID = new Uint8Array(HELLO_CID_SIZE);
+
+export function encodeHelloPlain(ctag: Uint8Array, connectionId: Uint8Array = NO_CID): Buffer {
+  if (connectionId.length !== HELLO_CID_SIZE) throw new SealwireError('INVALID_ARGUMENT', 'connection id must be 8 bytes');
+  const w = new Writer(TAG_SIZE + HELLO_CID_SIZE + HELLO_PADDING).bytes(ctag).bytes(connectionId);
   w.reserve(HELLO_PADDING); // a Writer's buffer starts zeroed: the padding is zeros
   return w.finish();
 }
@@ -140,13 +147,20 @@ export function parseHello(payload: Uint8Array): Hello {
   return { clientEphemeral, sealed };
 }
 
-/** Returns Ctag from the opened Hello box, refusing non-zero padding. */
-export function parseHelloPlain(plain: Uint8Array): Uint8Array {
+/**
+ * Returns Ctag from the opened Hello box, refusing non-zero padding and a connection id other than
+ * `connectionId` (zeros on streams), compared in constant time.
+ */
+export function parseHelloPlain(plain: Uint8Array, connectionId: Uint8Array = NO_CID): Uint8Array {
   const r = new Reader(plain, 'box Hello', 'HANDSHAKE_FAILED');
   const ctag = r.fixed(TAG_SIZE, 'Ctag');
+  const cid = r.fixed(HELLO_CID_SIZE, 'connection id');
   const pad = r.fixed(HELLO_PADDING, 'padding');
   r.end();
   if (!pad.every((b) => b === 0)) throw fail('box Hello: padding is not zero');
+  if (connectionId.length !== HELLO_CID_SIZE || !equalConstantTime(cid, connectionId)) {
+    throw fail('box Hello: sealed for another connection id (a copied Hello)');
+  }
   return ctag;
 }
 

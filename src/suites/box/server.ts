@@ -103,7 +103,7 @@ export class BoxServerHandshake implements Handshake {
     try {
       const plain = secretboxOpen(hello.sealed, counterNonce(MessageType.HELLO, Direction.CLIENT_TO_SERVER, 0n), helloKeys.receive);
       if (!plain) throw hsFail('the Hello does not open: the client sealed it to another server key');
-      const ctag = parseHelloPlain(plain);
+      const ctag = parseHelloPlain(plain, this.config.connectionId);
       const seed = this.config.rng(32);
       const ephemeral = x25519KeyPairFromSeed(seed);
       wipe(seed);
