@@ -27,6 +27,7 @@ import type { ServerTrust } from './secure-session.js';
 const now = (): number => performance.now();
 /** How often the server looks for due retransmissions, keepalives and timeouts (milliseconds). */
 const SERVER_TICK_MS = 50;
+const SERVER_RECV_BUFFER = 4 * 1024 * 1024;
 
 /** Options only UDP has (milliseconds). */
 export interface UdpOptions {
@@ -190,6 +191,11 @@ export class UdpServer extends EventEmitter {
       socket.once('error', onError);
       socket.bind(port, host, () => {
         socket.off('error', onError);
+        try {
+          socket.setRecvBufferSize(SERVER_RECV_BUFFER); // many clients' handshakes arrive in bursts
+        } catch {
+          // the system refuses: keep its default
+        }
         this.ticker = setInterval(() => this.tick(), SERVER_TICK_MS);
         this.emit('listening');
         resolve(socket.address());
