@@ -11,7 +11,11 @@
  *     type (0x00–0x0f, the suite's) ‖ connection id (8) ‖ payload (the suite's message)
  *
  * and two notices (unauthenticated, 9 bytes, never larger than what they answer) are
- * `0x1e ‖ id` (error: the handshake failed) and `0x1f ‖ id` (handshake again: unknown id).
+ * `0x1e ‖ id` (error: the handshake failed) and `0x1f ‖ id` (handshake again: unknown id); a
+ * suite may give them its own types (`Suite.datagram`: sid uses its 0x05 and 0x06).
+ *
+ * A suite whose seed fixes the record format (sid) may write `cid ‖ seq` in its cipher instead
+ * (`recordHeader: 'cipher'`): the bytes on the wire are laid out the same way.
  *
  * Sending reuses the stream layer's `SendDirection` (sequence, key epochs, hard limit). Receiving
  * opens at any sequence number inside the replay window and moves the window only after the
@@ -68,19 +72,26 @@ export function encodeNotice(type: number, cid: Uint8Array): Buffer {
   return encodeHandshakeDatagram(type, cid, new Uint8Array(0));
 }
 
+/**
+ * Who writes `cid ‖ seq`: the layer (default; the cipher gets the 17-byte header) or the suite's
+ * cipher (it gets the type byte as the header and returns `type ‖ cid ‖ seq ‖ …`).
+ */
+export type RecordHeaderMode = 'layer' | 'cipher';
+
 /** Seals records for one direction of a datagram session. */
 export class DatagramSender {
   private readonly direction: SendDirection;
-  private readonly header = Buffer.alloc(RECORD_HEADER_SIZE);
+  private readonly header: Buffer;
 
-  constructor(cipher: RecordCipher, cid: Uint8Array) {
+  constructor(cipher: RecordCipher, cid: Uint8Array, private readonly mode: RecordHeaderMode = 'layer') {
     if (cid.length !== CONNECTION_ID_SIZE) throw new SealwireError('INVALID_ARGUMENT', 'connection id must be 8 bytes');
     this.direction = new SendDirection(cipher);
-    this.header.set(cid, 1);
+    this.header = Buffer.alloc(mode === 'layer' ? RECORD_HEADER_SIZE : 1);
+    if (mode === 'layer') this.header.set(cid, 1);
   }
 
   get overhead(): number {
-    return RECORD_HEADER_SIZE + this.direction.overhead;
+    return (this.mode === 'layer' ? RECORD_HEADER_SIZE : 1) + this.direction.overhead;
   }
 
   get sequence(): bigint {
@@ -90,7 +101,7 @@ export class DatagramSender {
   /** One complete datagram: header ‖ sealed body. Throws `LIMIT` at the sequence hard limit. */
   seal(type: number, plaintext: Uint8Array): Uint8Array {
     this.header[0] = type;
-    this.header.writeBigUInt64BE(this.direction.sequence, DATAGRAM_PREFIX_SIZE);
+    if (this.mode === 'layer') this.header.writeBigUInt64BE(this.direction.sequence, DATAGRAM_PREFIX_SIZE);
     const chunks = this.direction.seal(type, this.header, plaintext);
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   }
@@ -108,7 +119,7 @@ export class DatagramReceiver {
   private epoch = 0n;
   private readonly perKey: bigint;
 
-  constructor(cipher: RecordCipher) {
+  constructor(cipher: RecordCipher, private readonly mode: RecordHeaderMode = 'layer') {
     this.cipher = cipher;
     this.perKey = cipher.recordsPerKey;
   }
@@ -132,8 +143,8 @@ export class DatagramReceiver {
     if (epoch === this.epoch) c = cipher;
     else if (epoch === this.epoch + 1n) c = this.nextCipher ??= cipher.next();
     else throw new SealwireError('BAD_RECORD', `record ${seq} is from a key epoch this side does not hold`);
-    const header = view.subarray(0, RECORD_HEADER_SIZE);
-    const plaintext = c.open(type, seq, header, view.subarray(RECORD_HEADER_SIZE));
+    const split = this.mode === 'layer' ? RECORD_HEADER_SIZE : 1;
+    const plaintext = c.open(type, seq, view.subarray(0, split), view.subarray(split));
     if (plaintext === null) throw new SealwireError('BAD_RECORD', `record ${seq} failed authentication (tampered, or from another session)`);
     this.window.accept(seq);
     if (c !== cipher) {

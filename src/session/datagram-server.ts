@@ -119,7 +119,8 @@ export class DatagramServer {
     if (!entry) {
       if (isHandshakeType(type)) entry = this.create(d, id, from, now);
       else if (isDatagramRecordType(type) && d.length >= RECORD_HEADER_SIZE) {
-        this.output.push({ to: from, data: encodeNotice(DatagramType.HANDSHAKE_AGAIN, d.subarray(1, DATAGRAM_PREFIX_SIZE)) });
+        const again = this.options.suite.datagram?.handshakeAgainType ?? DatagramType.HANDSHAKE_AGAIN;
+        this.output.push({ to: from, data: encodeNotice(again, d.subarray(1, DATAGRAM_PREFIX_SIZE)) });
       }
       return entry ?? null;
     }
@@ -192,6 +193,7 @@ export class DatagramServer {
       handshakeTimeoutMs: o.handshakeTimeoutMs,
       idleTimeoutMs: o.idleTimeoutMs,
       keepaliveMs: o.keepaliveMs,
+      profile: o.suite.datagram,
     });
     session.start(now);
     const result = session.receive(d, now);
@@ -199,7 +201,10 @@ export class DatagramServer {
     if (result === 'dropped') {
       // A first message that fails leaves nothing behind (garbage, floods, other suites).
       const ev = session.takeEvents().find((e) => e.type === 'handshakeDropped');
-      if (ev && ev.type === 'handshakeDropped') this.events.push({ type: 'handshakeError', error: ev.error, from });
+      if (ev && ev.type === 'handshakeDropped') {
+        this.events.push({ type: 'handshakeError', error: ev.error, from });
+        this.reject(connectionId, from);
+      }
       session.fail(new SealwireError('HANDSHAKE_FAILED', 'dropped'));
       return undefined;
     }
@@ -235,6 +240,7 @@ export class DatagramServer {
         this.events.push({ type: 'session', entry });
       } else if (event.type === 'handshakeDropped') {
         this.events.push({ type: 'handshakeError', error: event.error, from: to });
+        if (budget !== Infinity) this.reject(s.connectionId, to);
       } else {
         if (event.type === 'close') {
           this.sessions.delete(entry.id);
@@ -250,6 +256,12 @@ export class DatagramServer {
       }
     }
     entry.due = s.nextTimeout();
+  }
+
+  /** The suite's error reply (`type ‖ cid`, 9 bytes) to a failed handshake message, if it has one. */
+  private reject(cid: Uint8Array, to: PeerAddress): void {
+    const type = this.options.suite.datagram?.rejectType;
+    if (type !== undefined) this.output.push({ to, data: encodeNotice(type, cid) });
   }
 
   private leaveHalfOpen(entry: SessionEntry): void {

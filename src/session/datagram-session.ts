@@ -37,7 +37,7 @@ import {
 } from '../record/datagram.js';
 import { MAX_DATAGRAM_PLAINTEXT, Reassembler, fragment, type ReassemblyLimits } from '../record/fragment.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../record/limits.js';
-import type { Handshake, HandshakeMessage, HandshakeStep } from './handshake.js';
+import type { DatagramProfile, Handshake, HandshakeMessage, HandshakeStep } from './handshake.js';
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 export const DEFAULT_KEEPALIVE_MS = 15_000;
@@ -66,6 +66,8 @@ export interface DatagramSessionOptions {
   readonly keepaliveMs?: number;
   readonly initialRtoMs?: number;
   readonly reassembly?: ReassemblyLimits;
+  /** The suite's datagram profile (record header mode, notice types). */
+  readonly profile?: DatagramProfile;
 }
 
 export type DatagramPhase = 'handshake' | 'open' | 'closed';
@@ -94,6 +96,9 @@ export class DatagramSession {
   private lastSent: number;
   private lastDropReason: SealwireError | null = null;
   private messageId = 0;
+  private readonly profile: DatagramProfile;
+  private readonly rejectType: number;
+  private readonly againType: number;
   /** Records that failed authentication (for the operator; forged records cost a decryption). */
   badRecords = 0;
 
@@ -109,6 +114,9 @@ export class DatagramSession {
     this.initialRto = options.initialRtoMs ?? INITIAL_RTO_MS;
     this.rto = this.initialRto;
     this.reassembler = new Reassembler(options.reassembly);
+    this.profile = options.profile ?? {};
+    this.rejectType = this.profile.rejectType ?? DatagramType.ERROR;
+    this.againType = this.profile.handshakeAgainType ?? DatagramType.HANDSHAKE_AGAIN;
     this.lastReceived = options.now;
     this.lastSent = options.now;
   }
@@ -144,12 +152,20 @@ export class DatagramSession {
     if (this.phaseValue === 'closed' || d.length < DATAGRAM_PREFIX_SIZE) return 'dropped';
     if (Buffer.compare(d.subarray(1, DATAGRAM_PREFIX_SIZE), this.connectionId) !== 0) return 'dropped';
     const type = d[0]!;
+    if (this.role === 'client' && d.length === DATAGRAM_PREFIX_SIZE && (type === this.rejectType || type === this.againType)) {
+      // Unauthenticated hints: anyone could send them, so they end nothing by themselves.
+      if (type === this.rejectType) {
+        this.events.push({ type: 'notice', kind: 'error' });
+        if (this.phaseValue === 'handshake') {
+          this.lastDropReason = new SealwireError('HANDSHAKE_FAILED', 'the server answered with its error reply (is this client authorized, and is the pinned key right?)');
+        }
+      } else {
+        this.events.push({ type: 'notice', kind: 'handshake-again' });
+      }
+      return 'dropped';
+    }
     if (isHandshakeType(type)) return this.onHandshake(d, type, now);
     if (isDatagramRecordType(type)) return this.onRecord(d, type, now);
-    if (this.role === 'client' && d.length === DATAGRAM_PREFIX_SIZE) {
-      if (type === DatagramType.ERROR) this.events.push({ type: 'notice', kind: 'error' });
-      if (type === DatagramType.HANDSHAKE_AGAIN) this.events.push({ type: 'notice', kind: 'handshake-again' });
-    }
     return 'dropped';
   }
 
@@ -307,8 +323,8 @@ export class DatagramSession {
     }
     if (!step.established) return false;
     const e = step.established;
-    this.sender = new DatagramSender(e.send, this.connectionId);
-    this.receiver = new DatagramReceiver(e.receive);
+    this.sender = new DatagramSender(e.send, this.connectionId, this.profile.recordHeader);
+    this.receiver = new DatagramReceiver(e.receive, this.profile.recordHeader);
     this.peer = e.peerPublicKey;
     this.handshake.wipe();
     this.phaseValue = 'open';

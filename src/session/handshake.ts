@@ -104,9 +104,25 @@ export interface Suite {
   readonly messageNames: Readonly<Record<number, string>>;
   client(config: ClientConfig): Handshake;
   server(config: ServerConfig): Handshake;
+  /** How the suite runs over datagrams (transport/udp); absent: the defaults of record/datagram.ts. */
+  readonly datagram?: DatagramProfile;
   /**
    * Per-server resources shared by its handshakes (cbcmac's pool of per-session RSA keys).
    * Returns the value passed as `ServerConfig.resources`, and how to release it.
    */
   openServer?(key: KeyPair): { resources: unknown; close(): void };
+}
+
+/** What a suite changes in the generic datagram layer (record/datagram.ts). */
+export interface DatagramProfile {
+  /**
+   * `'layer'` (default): the datagram layer writes `type ‖ cid ‖ seq` and hands it to the
+   * `RecordCipher` as the header. `'cipher'`: the layer writes only the type byte and the cipher
+   * writes `cid ‖ seq` itself (a suite whose record format is its seed's, such as `sid`).
+   */
+  readonly recordHeader?: 'layer' | 'cipher';
+  /** Type of the server's error reply (`type ‖ cid`) to a handshake message that failed; absent: silence. */
+  readonly rejectType?: number;
+  /** Type of the "handshake again" notice (`type ‖ cid`) for a record with an unknown cid (default 0x1f). */
+  readonly handshakeAgainType?: number;
 }

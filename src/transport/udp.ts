@@ -318,6 +318,7 @@ export function connectUdp(options: UdpConnectOptions): Promise<UdpSession> {
       handshakeTimeoutMs: options.handshakeTimeout,
       idleTimeoutMs: options.idleTimeout,
       keepaliveMs: options.keepalive,
+      profile: suite.datagram,
     });
     const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
     let timer: NodeJS.Timeout | undefined;
