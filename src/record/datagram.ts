@@ -119,7 +119,15 @@ export class DatagramReceiver {
   private epoch = 0n;
   private readonly perKey: bigint;
 
-  constructor(cipher: RecordCipher, private readonly mode: RecordHeaderMode = 'layer') {
+  /**
+   * `inPlace`: the caller gives up each datagram to `open`, which may then decrypt over it (the UDP
+   * transport does: every datagram is a fresh buffer).
+   */
+  constructor(
+    cipher: RecordCipher,
+    private readonly mode: RecordHeaderMode = 'layer',
+    private readonly inPlace = false,
+  ) {
     this.cipher = cipher;
     this.perKey = cipher.recordsPerKey;
   }
@@ -144,7 +152,9 @@ export class DatagramReceiver {
     else if (epoch === this.epoch + 1n) c = this.nextCipher ??= cipher.next();
     else throw new SealwireError('BAD_RECORD', `record ${seq} is from a key epoch this side does not hold`);
     const split = this.mode === 'layer' ? RECORD_HEADER_SIZE : 1;
-    const plaintext = c.open(type, seq, view.subarray(0, split), view.subarray(split));
+    const header = view.subarray(0, split);
+    const body = view.subarray(split);
+    const plaintext = this.inPlace && c.openInPlace ? c.openInPlace(type, seq, header, body) : c.open(type, seq, header, body);
     if (plaintext === null) throw new SealwireError('BAD_RECORD', `record ${seq} failed authentication (tampered, or from another session)`);
     this.window.accept(seq);
     if (c !== cipher) {

@@ -48,6 +48,8 @@ export interface DatagramServerOptions {
   readonly maxHandshakesPerAddress?: number;
   /** Established sessions at most (default 100 000). */
   readonly maxSessions?: number;
+  /** See `DatagramSessionOptions.datagramsOwned`. */
+  readonly datagramsOwned?: boolean;
 }
 
 /** One session as the endpoint sees it. */
@@ -194,6 +196,7 @@ export class DatagramServer {
       idleTimeoutMs: o.idleTimeoutMs,
       keepaliveMs: o.keepaliveMs,
       profile: o.suite.datagram,
+      datagramsOwned: o.datagramsOwned,
     });
     session.start(now);
     const result = session.receive(d, now);

@@ -68,6 +68,11 @@ export interface DatagramSessionOptions {
   readonly reassembly?: ReassemblyLimits;
   /** The suite's datagram profile (record header mode, notice types). */
   readonly profile?: DatagramProfile;
+  /**
+   * The caller hands each datagram over to `receive` and never reads it again, so records may be
+   * decrypted in place (the UDP transport: every datagram is a fresh buffer). Default false.
+   */
+  readonly datagramsOwned?: boolean;
 }
 
 export type DatagramPhase = 'handshake' | 'open' | 'closed';
@@ -99,6 +104,7 @@ export class DatagramSession {
   private readonly profile: DatagramProfile;
   private readonly rejectType: number;
   private readonly againType: number;
+  private readonly owned: boolean;
   /** Records that failed authentication (for the operator; forged records cost a decryption). */
   badRecords = 0;
 
@@ -115,6 +121,7 @@ export class DatagramSession {
     this.rto = this.initialRto;
     this.reassembler = new Reassembler(options.reassembly);
     this.profile = options.profile ?? {};
+    this.owned = options.datagramsOwned === true;
     this.rejectType = this.profile.rejectType ?? DatagramType.ERROR;
     this.againType = this.profile.handshakeAgainType ?? DatagramType.HANDSHAKE_AGAIN;
     this.lastReceived = options.now;
@@ -324,7 +331,7 @@ export class DatagramSession {
     if (!step.established) return false;
     const e = step.established;
     this.sender = new DatagramSender(e.send, this.connectionId, this.profile.recordHeader);
-    this.receiver = new DatagramReceiver(e.receive, this.profile.recordHeader);
+    this.receiver = new DatagramReceiver(e.receive, this.profile.recordHeader, this.owned);
     this.peer = e.peerPublicKey;
     this.handshake.wipe();
     this.phaseValue = 'open';

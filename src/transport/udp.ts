@@ -175,6 +175,7 @@ export class UdpServer extends EventEmitter {
       keepaliveMs: options.keepalive,
       maxHandshakes: options.maxHandshakes,
       maxHandshakesPerAddress: options.maxHandshakesPerAddress,
+      datagramsOwned: true, // dgram hands us a fresh buffer per datagram
     });
     if (onSession) this.on('session', onSession);
     this.family = 'udp4';
@@ -319,6 +320,7 @@ export function connectUdp(options: UdpConnectOptions): Promise<UdpSession> {
       idleTimeoutMs: options.idleTimeout,
       keepaliveMs: options.keepalive,
       profile: suite.datagram,
+      datagramsOwned: true,
     });
     const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
     let timer: NodeJS.Timeout | undefined;
