@@ -17,7 +17,8 @@ const BLOCK_MASK = BigInt(WINDOW_BLOCKS - 1);
 export const WINDOW_SIZE = (WINDOW_BLOCKS - 1) * BLOCK_BITS;
 
 export class ReplayWindow {
-  private readonly bits = new Uint32Array(WINDOW_BLOCKS);
+  /** Allocated on the first accepted record: an idle session holds no bitmap. */
+  private bits: Uint32Array | null = null;
   /** Highest sequence number accepted, or -1n before the first. */
   private last = -1n;
 
@@ -31,7 +32,8 @@ export class ReplayWindow {
     if (seq < 0n) return false;
     if (seq > this.last) return true;
     if (this.last - seq >= BigInt(WINDOW_SIZE)) return false;
-    return (this.bits[this.blockOf(seq)]! & (1 << Number(seq & 31n))) === 0;
+    const bits = this.bits;
+    return bits === null || (bits[this.blockOf(seq)]! & (1 << Number(seq & 31n))) === 0;
   }
 
   /**
@@ -40,17 +42,18 @@ export class ReplayWindow {
    */
   accept(seq: bigint): boolean {
     if (!this.mayAccept(seq)) return false;
+    const bits = (this.bits ??= new Uint32Array(WINDOW_BLOCKS));
     if (seq > this.last) {
       const current = this.last < 0n ? -1n : this.last >> 5n;
       const target = seq >> 5n;
       // Clear the blocks the window slides over (all of them if it jumps past the whole window).
       const diff = target - current;
       const clear = diff > BigInt(WINDOW_BLOCKS) ? WINDOW_BLOCKS : Number(diff);
-      for (let i = 1; i <= clear; i++) this.bits[Number((current + BigInt(i)) & BLOCK_MASK)] = 0;
+      for (let i = 1; i <= clear; i++) bits[Number((current + BigInt(i)) & BLOCK_MASK)] = 0;
       this.last = seq;
     }
     const b = this.blockOf(seq);
-    this.bits[b] = (this.bits[b] ?? 0) | (1 << Number(seq & 31n));
+    bits[b] = (bits[b] ?? 0) | (1 << Number(seq & 31n));
     return true;
   }
 

@@ -90,7 +90,9 @@ export class DatagramSession {
   private readonly idleTimeoutMs: number;
   private readonly keepaliveMs: number;
   private readonly initialRto: number;
-  private readonly reassembler: Reassembler;
+  /** Created with the first fragment: most sessions never need one. */
+  private reassembler: Reassembler | null = null;
+  private readonly reassemblyLimits: ReassemblyLimits | undefined;
   /** The flight to repeat: the client's on timeout, the server's on a repeated request. */
   private lastFlight: Uint8Array[] | null = null;
   /** Server: the last handshake datagram it accepted (a repeat gets `lastFlight` again). */
@@ -119,7 +121,7 @@ export class DatagramSession {
     this.keepaliveMs = options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
     this.initialRto = options.initialRtoMs ?? INITIAL_RTO_MS;
     this.rto = this.initialRto;
-    this.reassembler = new Reassembler(options.reassembly);
+    this.reassemblyLimits = options.reassembly;
     this.profile = options.profile ?? {};
     this.owned = options.datagramsOwned === true;
     this.rejectType = this.profile.rejectType ?? DatagramType.ERROR;
@@ -215,7 +217,7 @@ export class DatagramSession {
         return Math.min(this.deadline, this.retransmitAt);
       case 'open': {
         const t = Math.min(this.lastReceived + this.idleTimeoutMs, this.lastSent + this.keepaliveMs);
-        const r = this.reassembler.nextExpiry();
+        const r = this.reassembler?.nextExpiry() ?? null;
         return r === null ? t : Math.min(t, r);
       }
       case 'closed':
@@ -242,7 +244,7 @@ export class DatagramSession {
       this.fail(new SealwireError('TIMEOUT', `no authenticated packet from the peer for ${Math.round(this.idleTimeoutMs / 1000)} s`));
       return;
     }
-    this.reassembler.expire(now);
+    this.reassembler?.expire(now);
     if (now >= this.lastSent + this.keepaliveMs) this.guard(() => this.push(this.openSender().seal(DatagramType.KEEPALIVE, new Uint8Array(0)), now));
   }
 
@@ -304,7 +306,7 @@ export class DatagramSession {
         break;
       case DatagramType.FRAGMENT:
         try {
-          const whole = this.reassembler.add(plain, now);
+          const whole = (this.reassembler ??= new Reassembler(this.reassemblyLimits)).add(plain, now);
           if (whole) this.events.push({ type: 'message', data: whole });
         } catch {
           // malformed or over the bounds: this fragment is dropped, the session goes on
