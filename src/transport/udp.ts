@@ -161,6 +161,12 @@ export class UdpServer extends EventEmitter {
   private readonly suiteResources: { resources: unknown; close(): void } | undefined;
   private closing = false;
   private readonly family: 'udp4' | 'udp6';
+  /** Datagrams handed to the socket and not yet sent (close() waits for them: the CLOSE records). */
+  private pendingSends = 0;
+  private onSent: (() => void) | null = null;
+  private readonly sent = (): void => {
+    if (--this.pendingSends === 0 && this.onSent) this.onSent();
+  };
 
   constructor(options: UdpServerOptions, onSession?: (session: UdpSession) => void) {
     super();
@@ -232,14 +238,22 @@ export class UdpServer extends EventEmitter {
     if (this.ticker) clearInterval(this.ticker);
     this.suiteResources?.close();
     return new Promise((resolve) => {
-      try {
-        this.socket.close(() => {
+      const closeSocket = (): void => {
+        this.onSent = null;
+        try {
+          this.socket.close(() => {
+            this.emit('close');
+            resolve();
+          });
+        } catch {
           this.emit('close');
           resolve();
-        });
-      } catch {
-        this.emit('close');
-        resolve();
+        }
+      };
+      if (this.pendingSends === 0) closeSocket();
+      else {
+        this.onSent = closeSocket;
+        setTimeout(closeSocket, 1_000).unref(); // never wait long for a socket that cannot send
       }
     });
   }
@@ -260,7 +274,10 @@ export class UdpServer extends EventEmitter {
   }
 
   private drain(): void {
-    for (const o of this.endpoint.takeOutput()) this.socket.send(o.data, o.to.port, o.to.address);
+    for (const o of this.endpoint.takeOutput()) {
+      this.pendingSends++;
+      this.socket.send(o.data, o.to.port, o.to.address, this.sent);
+    }
     for (const ev of this.endpoint.takeEvents()) {
       switch (ev.type) {
         case 'session': {
@@ -327,6 +344,19 @@ export function connectUdp(options: UdpConnectOptions): Promise<UdpSession> {
     let timerAt = Infinity;
     let settled = false;
     const peer: PeerAddress = { address: host, port };
+    let pendingSends = 0;
+    let closeWhenSent = false;
+    const closeSocket = (): void => {
+      closeWhenSent = false;
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
+    };
+    const sent = (): void => {
+      if (--pendingSends === 0 && closeWhenSent) closeSocket();
+    };
 
     const arm = (): void => {
       const at = core.nextTimeout();
@@ -360,7 +390,10 @@ export function connectUdp(options: UdpConnectOptions): Promise<UdpSession> {
     );
 
     const pump = (): void => {
-      for (const d of core.takeOutput()) socket.send(d);
+      for (const d of core.takeOutput()) {
+        pendingSends++;
+        socket.send(d, sent);
+      }
       for (const ev of core.takeEvents()) {
         if (ev.type === 'secure') {
           settled = true;
@@ -373,7 +406,8 @@ export function connectUdp(options: UdpConnectOptions): Promise<UdpSession> {
         } else if (ev.type === 'close') {
           if (timer) clearTimeout(timer);
           timerAt = -Infinity; // never re-arm
-          socket.close();
+          if (pendingSends === 0) closeSocket();
+          else closeWhenSent = true; // after the CLOSE record has left
           if (!settled) {
             settled = true;
             reject(ev.error ?? new SealwireError('CLOSED', 'session closed during the handshake'));

@@ -58,6 +58,15 @@ describe('UDP transport (box)', () => {
     expect(() => session.send('late')).toThrow(SealwireError);
   });
 
+  it('closes every session with its CLOSE record when the server closes', async () => {
+    const { server, port } = await echoServer();
+    const sessions = await Promise.all([1, 2, 3].map(() => connect({ transport: 'udp', port, serverKey: serverKey.publicKey })));
+    const closed = sessions.map((s) => new Promise<void>((resolve) => s.once('close', resolve)));
+    await server.close();
+    await Promise.all(closed);
+    for (const s of sessions) expect(s.error).toBeNull();
+  });
+
   it('refuses a client whose pinned server key is wrong, with TIMEOUT naming the rejected Cookie', async () => {
     const { port } = await echoServer();
     const wrong = generateKeyPair('x25519');
