@@ -22,6 +22,15 @@ export { SecureSession, type ServerTrust } from './transport/secure-session.js';
 export { SealwireServer, type SessionListener, type ConnectionInfo } from './transport/tcp.js';
 export { memoryPair, type ChunkTamper } from './transport/memory.js';
 export { UdpServer, UdpSession, type UdpServerOptions, type UdpConnectOptions, type UdpOptions } from './transport/udp.js';
+export {
+  createPacketServer,
+  packetClient,
+  PacketServer,
+  type PacketServerOptions,
+  type PacketClientOptions,
+  type PacketClient,
+  type PacketRequestEvent,
+} from './transport/udp-packet.js';
 export { availableSuites, DEFAULT_SUITE } from './suites/index.js';
 export { SUITE_NAMES, type SuiteName } from './session/handshake.js';
 export type { ServerOptions, ConnectOptions, CommonOptions } from './options.js';

@@ -80,3 +80,22 @@ describe('box packet mode', () => {
     expect(() => client.request(Buffer.from('after wipe'))).toThrow(expect.objectContaining({ code: 'CLOSED' }));
   });
 });
+
+describe('box packet mode over UDP', () => {
+  it('answers requests on loopback through the public API', async () => {
+    const { createPacketServer, packetClient } = await import('../../src/index.js');
+    const server = createPacketServer({ key: serverKey }, (req) => req.reply(req.message.toString().toUpperCase()));
+    const { port } = await server.listen(0, '127.0.0.1');
+    const client = await packetClient({ port, serverKey: serverKey.publicKey });
+    try {
+      const answers = await Promise.all(['a', 'bb', 'dns query'].map((q) => client.request(q)));
+      expect(answers.map((a) => a.toString())).toEqual(['A', 'BB', 'DNS QUERY']);
+      const stranger = await packetClient({ port, serverKey: generateKeyPair('x25519').publicKey, timeoutMs: 400 });
+      await expect(stranger.request('who')).rejects.toMatchObject({ code: 'TIMEOUT' });
+      stranger.close();
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
