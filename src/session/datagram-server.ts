@@ -31,6 +31,9 @@ import {
 import { DatagramSession, type DatagramEvent, type ReceiveResult } from './datagram-session.js';
 import type { ServerConfig, Suite } from './handshake.js';
 
+/** At most this many failed-handshake reports a second (the rest are counted). */
+const REPORTS_PER_SECOND = 10;
+
 export interface PeerAddress {
   readonly address: string;
   readonly port: number;
@@ -90,6 +93,13 @@ export class DatagramServer {
   amplificationDrops = 0;
   /** New handshakes dropped by the half-open bounds. */
   limitDrops = 0;
+  /** Handshake datagrams dropped because they failed (garbage, forgeries, wrong keys). */
+  droppedHandshakeDatagrams = 0;
+  private reportWindowStart = -Infinity;
+  private reportsInWindow = 0;
+  private suppressed = 0;
+  /** The time of the call being processed (for rate limits inside `flush`). */
+  private clock = 0;
   /** What the last `receive` found: the session's verdict, or 'unrouted' (no session took it). */
   lastResult: ReceiveResult | 'unrouted' = 'unrouted';
 
@@ -114,6 +124,7 @@ export class DatagramServer {
   /** Routes one datagram. Returns the session it reached, or null. Never throws. */
   receive(d: Uint8Array, from: PeerAddress, now: number): SessionEntry | null {
     this.lastResult = 'unrouted';
+    this.clock = now;
     if (d.length < DATAGRAM_PREFIX_SIZE) return null;
     const type = d[0]!;
     const id = Buffer.from(d.buffer, d.byteOffset + 1, CONNECTION_ID_SIZE).toString('latin1');
@@ -139,6 +150,7 @@ export class DatagramServer {
 
   /** Runs every session whose timeout is due. */
   handleTimeout(now: number): void {
+    this.clock = now;
     for (const entry of this.sessions.values()) {
       if (entry.due > now) continue;
       entry.session.handleTimeout(now);
@@ -205,7 +217,7 @@ export class DatagramServer {
       // A first message that fails leaves nothing behind (garbage, floods, other suites).
       const ev = session.takeEvents().find((e) => e.type === 'handshakeDropped');
       if (ev && ev.type === 'handshakeDropped') {
-        this.events.push({ type: 'handshakeError', error: ev.error, from });
+        this.reportDropped(ev.error, from, now);
         this.reject(connectionId, from);
       }
       session.fail(new SealwireError('HANDSHAKE_FAILED', 'dropped'));
@@ -242,7 +254,7 @@ export class DatagramServer {
         this.established++;
         this.events.push({ type: 'session', entry });
       } else if (event.type === 'handshakeDropped') {
-        this.events.push({ type: 'handshakeError', error: event.error, from: to });
+        this.reportDropped(event.error, to, this.clock);
         if (budget !== Infinity) this.reject(s.connectionId, to);
       } else {
         if (event.type === 'close') {
@@ -259,6 +271,24 @@ export class DatagramServer {
       }
     }
     entry.due = s.nextTimeout();
+  }
+
+  /**
+   * Reports a dropped handshake datagram, at most `REPORTS_PER_SECOND` a second: on UDP garbage
+   * costs an attacker nothing, and the operator's log must not be the thing that drowns.
+   */
+  private reportDropped(error: SealwireError, from: PeerAddress, now: number): void {
+    this.droppedHandshakeDatagrams++;
+    if (now - this.reportWindowStart >= 1000) {
+      if (this.suppressed > 0) {
+        this.events.push({ type: 'handshakeError', error: new SealwireError('HANDSHAKE_FAILED', `${this.suppressed} more failed handshake datagrams not shown`), from });
+      }
+      this.reportWindowStart = now;
+      this.reportsInWindow = 0;
+      this.suppressed = 0;
+    }
+    if (this.reportsInWindow++ < REPORTS_PER_SECOND) this.events.push({ type: 'handshakeError', error, from });
+    else this.suppressed++;
   }
 
   /** The suite's error reply (`type ‖ cid`, 9 bytes) to a failed handshake message, if it has one. */

@@ -274,6 +274,9 @@ describe('UDP core: hostile input', () => {
     net.deliver();
     expect(net.server.size).toBe(3);
     expect(net.server.handshakesInProgress).toBe(0);
+    // Reported to the operator, but rate-limited: garbage must not flood the log.
+    expect(net.server.droppedHandshakeDatagrams).toBeGreaterThan(100);
+    expect(net.serverEvents.filter((e) => e.type === 'handshakeError').length).toBeLessThanOrEqual(11);
     good.forEach((c, i) => net.clientSend(i, `still here ${i}`));
     net.deliver();
     good.forEach((c, i) => expect(net.messagesAt(c).at(-1)).toBe(`still here ${i}`));
