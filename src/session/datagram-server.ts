@@ -18,18 +18,19 @@
  *   input are the handshake's own replies and the 9-byte "handshake again" notice for a record
  *   with an unknown id (never larger than that record).
  */
-import { SealwireError } from '../errors.js';
+import { SealwireError, asSealwireError } from '../errors.js';
 import {
   CONNECTION_ID_SIZE,
   DATAGRAM_PREFIX_SIZE,
   DatagramType,
   RECORD_HEADER_SIZE,
+  encodeHandshakeDatagram,
   encodeNotice,
   isDatagramRecordType,
   isHandshakeType,
 } from '../record/datagram.js';
 import { DatagramSession, type DatagramEvent, type ReceiveResult } from './datagram-session.js';
-import type { ServerConfig, Suite } from './handshake.js';
+import type { Handshake, ServerConfig, StatelessServer, Suite } from './handshake.js';
 
 /** At most this many failed-handshake reports a second (the rest are counted). */
 const REPORTS_PER_SECOND = 10;
@@ -103,7 +104,10 @@ export class DatagramServer {
   /** What the last `receive` found: the session's verdict, or 'unrouted' (no session took it). */
   lastResult: ReceiveResult | 'unrouted' = 'unrouted';
 
+  private readonly stateless: StatelessServer | null;
+
   constructor(private readonly options: DatagramServerOptions) {
+    this.stateless = options.suite.datagram?.stateless?.(options.config) ?? null;
     this.maxHandshakes = options.maxHandshakes ?? 1024;
     this.maxPerAddress = options.maxHandshakesPerAddress ?? 64;
     this.maxSessions = options.maxSessions ?? 100_000;
@@ -189,6 +193,28 @@ export class DatagramServer {
   }
 
   private create(d: Uint8Array, id: string, from: PeerAddress, now: number): SessionEntry | undefined {
+    const connectionId = Uint8Array.from(d.subarray(1, DATAGRAM_PREFIX_SIZE));
+    let handshake: Handshake | undefined;
+    if (this.stateless) {
+      // The suite answers the first flight without state; only a message carrying its token
+      // (box: the Vouch') makes a session.
+      const m = { type: d[0]!, payload: d.subarray(DATAGRAM_PREFIX_SIZE) };
+      try {
+        const answer = this.stateless.answer(m, connectionId, now);
+        if (answer !== 'resume') {
+          this.lastResult = 'handshake';
+          const replies = answer.map((r) => encodeHandshakeDatagram(r.type, connectionId, r.payload));
+          if (replies.reduce((n, r) => n + r.length, 0) > d.length) this.amplificationDrops++;
+          else for (const data of replies) this.output.push({ to: from, data });
+          return undefined;
+        }
+      } catch (e) {
+        this.lastResult = 'dropped';
+        this.reportDropped(asSealwireError(e, 'HANDSHAKE_FAILED', 'handshake'), from, now);
+        this.reject(connectionId, from);
+        return undefined;
+      }
+    }
     const count = this.perAddress.get(from.address) ?? 0;
     if (this.halfOpen >= this.maxHandshakes || count >= this.maxPerAddress || this.established >= this.maxSessions) {
       this.limitDrops++;
@@ -200,8 +226,17 @@ export class DatagramServer {
       return undefined;
     }
     const o = this.options;
-    const connectionId = Uint8Array.from(d.subarray(1, DATAGRAM_PREFIX_SIZE));
-    const session = new DatagramSession(o.suite.server({ ...o.config, connectionId }), {
+    if (this.stateless) {
+      try {
+        handshake = this.stateless.resume({ type: d[0]!, payload: d.subarray(DATAGRAM_PREFIX_SIZE) }, connectionId, now);
+      } catch (e) {
+        this.lastResult = 'dropped';
+        this.reportDropped(asSealwireError(e, 'HANDSHAKE_FAILED', 'handshake'), from, now);
+        this.reject(connectionId, from);
+        return undefined;
+      }
+    }
+    const session = new DatagramSession(handshake ?? o.suite.server({ ...o.config, connectionId }), {
       now,
       connectionId,
       handshakeTimeoutMs: o.handshakeTimeoutMs,
@@ -213,8 +248,10 @@ export class DatagramServer {
     session.start(now);
     const result = session.receive(d, now);
     this.lastResult = result;
-    if (result === 'dropped') {
-      // A first message that fails leaves nothing behind (garbage, floods, other suites).
+    if (result === 'dropped' && !handshake) {
+      // A first message that fails leaves nothing behind (garbage, floods, other suites). (A
+      // session resumed from a valid token stays, half-open: the token is spent, and the client's
+      // retransmission must find it.)
       const ev = session.takeEvents().find((e) => e.type === 'handshakeDropped');
       if (ev && ev.type === 'handshakeDropped') {
         this.reportDropped(ev.error, from, now);

@@ -125,4 +125,21 @@ export interface DatagramProfile {
   readonly rejectType?: number;
   /** Type of the "handshake again" notice (`type ‖ cid`) for a record with an unknown cid (default 0x1f). */
   readonly handshakeAgainType?: number;
+  /**
+   * A server that answers the first flight without keeping state (box: the Cookie carries the
+   * server's ephemeral state sealed under a rotating key, as CurveCP does), so Hellos cost no memory.
+   */
+  readonly stateless?: (config: ServerConfig) => StatelessServer;
+}
+
+/** See `DatagramProfile.stateless`. Time is passed in (milliseconds, monotonic). */
+export interface StatelessServer {
+  /**
+   * For a message under an unknown connection id: the replies if it is answered without state,
+   * `'resume'` if it carries the server's token and needs a session (then call `resume`). Throws
+   * on a bad message.
+   */
+  answer(m: HandshakeMessage, connectionId: Uint8Array, now: number): readonly HandshakeMessage[] | 'resume';
+  /** A server handshake rebuilt from the token in `m`, ready to `receive(m)`. Throws on a bad or used token. */
+  resume(m: HandshakeMessage, connectionId: Uint8Array, now: number): Handshake;
 }

@@ -73,19 +73,62 @@ describe('UDP core: handshake under loss', () => {
     expect(Math.max(...gaps)).toBe(2000);
   });
 
-  it('answers a repeated Hello and a repeated Vouch with the same answer, never a second handshake step', () => {
+  it('keeps no state for Hellos (stateless Cookie), and answers a repeated Vouch with the same Ready', () => {
     const net = new DatagramNet(serverOptions());
     const log: InFlight[] = [];
     net.hook = (d) => {
       log.push(d);
+      if (d.from === 'client' && d.data[0] === 0x01) expect(net.server.size).toBe(0);
       return d.from === 'client' ? [d.data, d.data] : [d.data];
     };
     const c = client(net, 'dup');
     expect(net.runUntil(() => c.session.phase === 'open')).toBe(true);
     const cookies = log.filter((d) => d.from === 'server' && d.data[0] === 0x02).map((d) => Buffer.from(d.data).toString('hex'));
     expect(cookies.length).toBe(2);
-    expect(new Set(cookies).size).toBe(1);
+    expect(new Set(cookies).size).toBe(2); // each Hello answered afresh, from nothing stored
+    const readies = log.filter((d) => d.from === 'server' && d.data[0] === 0x04).map((d) => Buffer.from(d.data).toString('hex'));
+    expect(readies.length).toBe(2);
+    expect(new Set(readies).size).toBe(1); // the duplicated Vouch': the same Ready, one session
     expect(net.server.size).toBe(1);
+  });
+
+  it('refuses a token older than two key periods', () => {
+    const net = new DatagramNet(serverOptions());
+    let vouch: Uint8Array | undefined;
+    net.hook = (d) => {
+      if (d.from === 'client' && d.data[0] === 0x03) {
+        vouch ??= d.data;
+        return [];
+      }
+      return [d.data];
+    };
+    const c = client(net, 'slow');
+    net.advance(1_000);
+    expect(vouch).toBeDefined();
+    net.advance(125_000, 1_000);
+    net.hook = undefined;
+    net.inject(vouch!, c.address);
+    net.deliver();
+    expect(net.server.size).toBe(0);
+    expect(net.serverEvents.some((e) => e.type === 'handshakeError' && /no valid server token/.test(e.error.message))).toBe(true);
+  });
+
+  it('refuses a Vouch replayed after its session ended (the token is spent)', () => {
+    const net = new DatagramNet(serverOptions());
+    let vouch: Uint8Array | undefined;
+    net.hook = (d) => {
+      if (d.from === 'client' && d.data[0] === 0x03) vouch = d.data;
+      return [d.data];
+    };
+    const c = client(net, 'replayed vouch');
+    expect(net.runUntil(() => c.session.phase === 'open')).toBe(true);
+    c.session.close(net.now);
+    net.advance(10);
+    expect(net.server.size).toBe(0);
+    net.inject(vouch!, c.address);
+    net.deliver();
+    expect(net.server.size).toBe(0);
+    expect(net.serverEvents.some((e) => e.type === 'handshakeError' && /used already/.test(e.error.message))).toBe(true);
   });
 });
 
@@ -282,8 +325,25 @@ describe('UDP core: hostile input', () => {
     good.forEach((c, i) => expect(net.messagesAt(c).at(-1)).toBe(`still here ${i}`));
   });
 
+  it('keeps no state at all for a flood of valid Hellos (box answers them statelessly)', () => {
+    const net = new DatagramNet(serverOptions());
+    for (let i = 0; i < 3000; i++) {
+      const rng = seededRngForTestingOnly(`stateless flood ${i}`);
+      const connectionId = rng(8);
+      const hello = boxSuite.client({ key: clientKey, server: { kind: 'pinned', key: serverKey.publicKey }, rng, connectionId }).start().send[0]!;
+      net.inject(Buffer.concat([Buffer.from([hello.type]), connectionId, hello.payload]), { address: '192.0.2.3', port: i });
+    }
+    net.deliver();
+    expect(net.server.size).toBe(0);
+    expect(net.server.handshakesInProgress).toBe(0);
+    const c = client(net, 'after the flood');
+    expect(net.runUntil(() => c.session.phase === 'open')).toBe(true);
+  });
+
   it('bounds half-open handshakes per source address and per server, and lets clients in afterwards', () => {
-    const net = new DatagramNet(serverOptions({ maxHandshakes: 100, maxHandshakesPerAddress: 10, handshakeTimeoutMs: 2_000 }));
+    // A stateful server (box without its stateless Cookie): every Hello holds state until the deadline.
+    const statefulBox = { ...boxSuite, datagram: undefined };
+    const net = new DatagramNet(serverOptions({ suite: statefulBox, maxHandshakes: 100, maxHandshakesPerAddress: 10, handshakeTimeoutMs: 2_000 }));
     // Valid Hellos with fresh connection ids that never continue.
     const flood = (address: string, count: number, seed: string): void => {
       for (let i = 0; i < count; i++) {

@@ -25,6 +25,8 @@
  * second Cookie under the same key, so the Cookie's nonce is also 22 random bytes, sent with it.
  *
  * The Hello is padded so that it is never smaller than the server's answer (no amplification).
+ * Over UDP the server is stateless (stateless.ts): its Cookie' box also carries a 112-byte token
+ * (246 bytes in all, still below the Hello) that the client puts in front of its Vouch.
  */
 import { SealwireError } from '../../errors.js';
 import { BOX_MAC_SIZE, BOX_NONCE_SIZE, X25519_KEY_SIZE } from '../../crypto/box.js';
@@ -68,6 +70,9 @@ export const V_SIZE = BOX_MAC_SIZE + V_PLAIN_SIZE;
 export const VOUCH_PLAIN_SIZE = X25519_KEY_SIZE + V_NONCE_SIZE + V_SIZE;
 export const VOUCH_SIZE = BOX_MAC_SIZE + VOUCH_PLAIN_SIZE;
 export const READY_SIZE = BOX_MAC_SIZE;
+/** UDP, stateless server (stateless.ts): the server's token, inside the Cookie' and before the Vouch'. */
+export const TOKEN_SIZE = BOX_NONCE_SIZE + BOX_MAC_SIZE + X25519_KEY_SIZE + X25519_KEY_SIZE + 8;
+export const COOKIE_WITH_TOKEN_SIZE = COOKIE_SIZE + TOKEN_SIZE;
 
 /** A nonce with a counter: type ‖ direction ‖ 14 zero bytes ‖ u64 counter. */
 export function counterNonce(type: number, direction: DirectionByte, counter: bigint): Buffer {
@@ -181,8 +186,8 @@ export function encodeCookie(cNonce: Uint8Array, sealed: Uint8Array): Buffer {
   return new Writer(COOKIE_SIZE).bytes(cNonce).bytes(sealed).finish();
 }
 
-export function parseCookie(payload: Uint8Array): { readonly cNonce: Uint8Array; readonly sealed: Uint8Array } {
-  expectSize(payload, COOKIE_SIZE, 'box Cookie', 'HANDSHAKE_FAILED');
+export function parseCookie(payload: Uint8Array, size: number = COOKIE_SIZE): { readonly cNonce: Uint8Array; readonly sealed: Uint8Array } {
+  expectSize(payload, size, 'box Cookie', 'HANDSHAKE_FAILED');
   const r = new Reader(payload, 'box Cookie', 'HANDSHAKE_FAILED');
   return { cNonce: r.fixed(COOKIE_NONCE_SIZE, 'Cnonce'), sealed: r.rest() };
 }
