@@ -54,17 +54,47 @@ export function isDatagramRecordType(t: number): boolean {
   return t >= DatagramType.DATA && t <= DatagramType.FRAGMENT;
 }
 
+/** Set in the type byte of a padded handshake datagram: `(type | 0x80) ‖ id ‖ u16 length ‖ payload ‖ zeros`. */
+export const PADDED = 0x80;
+
+/** A handshake type (0x00–0x0f), padded (0x80–0x8f) or not. */
 export function isHandshakeType(t: number): boolean {
-  return t >= 0x00 && t <= 0x0f;
+  return (t & ~PADDED) <= 0x0f;
 }
 
-/** Writes `type ‖ id` into a new buffer followed by `payload` (one copy: handshake messages only). */
-export function encodeHandshakeDatagram(type: number, cid: Uint8Array, payload: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(DATAGRAM_PREFIX_SIZE + payload.length);
-  out[0] = type;
+/**
+ * Writes `type ‖ id ‖ payload` (one copy: handshake messages only). With `padTo` above that size,
+ * writes the padded form instead, `(type | 0x80) ‖ id ‖ u16 length ‖ payload ‖ zero bytes`, exactly
+ * `padTo` bytes: a client pads its handshake datagrams so that the server's answers (an RSA key,
+ * say) are never larger than what it received (no amplification).
+ */
+export function encodeHandshakeDatagram(type: number, cid: Uint8Array, payload: Uint8Array, padTo = 0): Buffer {
+  const plainSize = DATAGRAM_PREFIX_SIZE + payload.length;
+  if (padTo <= plainSize || payload.length > 0xffff) {
+    const out = Buffer.allocUnsafe(plainSize);
+    out[0] = type;
+    out.set(cid, 1);
+    out.set(payload, DATAGRAM_PREFIX_SIZE);
+    return out;
+  }
+  const out = Buffer.alloc(Math.max(padTo, plainSize + 2));
+  out[0] = type | PADDED;
   out.set(cid, 1);
-  out.set(payload, DATAGRAM_PREFIX_SIZE);
+  out.writeUInt16BE(payload.length, DATAGRAM_PREFIX_SIZE);
+  out.set(payload, DATAGRAM_PREFIX_SIZE + 2);
   return out;
+}
+
+/** The (type, payload) of a handshake datagram, padded or not; null when the padding is malformed. */
+export function readHandshakeDatagram(d: Uint8Array): { type: number; payload: Uint8Array } | null {
+  const t = d[0]!;
+  if ((t & PADDED) === 0) return { type: t, payload: d.subarray(DATAGRAM_PREFIX_SIZE) };
+  if (d.length < DATAGRAM_PREFIX_SIZE + 2) return null;
+  const len = (d[DATAGRAM_PREFIX_SIZE]! << 8) | d[DATAGRAM_PREFIX_SIZE + 1]!;
+  const start = DATAGRAM_PREFIX_SIZE + 2;
+  if (start + len > d.length) return null;
+  for (let i = start + len; i < d.length; i++) if (d[i] !== 0) return null;
+  return { type: t & ~PADDED, payload: d.subarray(start, start + len) };
 }
 
 /** `type ‖ id`: the 9-byte notices. */

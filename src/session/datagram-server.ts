@@ -26,6 +26,7 @@ import {
   RECORD_HEADER_SIZE,
   encodeHandshakeDatagram,
   encodeNotice,
+  readHandshakeDatagram,
   isDatagramRecordType,
   isHandshakeType,
 } from '../record/datagram.js';
@@ -198,7 +199,8 @@ export class DatagramServer {
     if (this.stateless) {
       // The suite answers the first flight without state; only a message carrying its token
       // (box: the Vouch') makes a session.
-      const m = { type: d[0]!, payload: d.subarray(DATAGRAM_PREFIX_SIZE) };
+      const m = readHandshakeDatagram(d);
+      if (!m) return undefined;
       try {
         const answer = this.stateless.answer(m, connectionId, now);
         if (answer !== 'resume') {
@@ -228,7 +230,7 @@ export class DatagramServer {
     const o = this.options;
     if (this.stateless) {
       try {
-        handshake = this.stateless.resume({ type: d[0]!, payload: d.subarray(DATAGRAM_PREFIX_SIZE) }, connectionId, now);
+        handshake = this.stateless.resume(readHandshakeDatagram(d)!, connectionId, now);
       } catch (e) {
         this.lastResult = 'dropped';
         this.reportDropped(asSealwireError(e, 'HANDSHAKE_FAILED', 'handshake'), from, now);

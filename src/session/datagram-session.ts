@@ -34,6 +34,7 @@ import {
   encodeHandshakeDatagram,
   isDatagramRecordType,
   isHandshakeType,
+  readHandshakeDatagram,
 } from '../record/datagram.js';
 import { MAX_DATAGRAM_PLAINTEXT, Reassembler, fragment, type ReassemblyLimits } from '../record/fragment.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../record/limits.js';
@@ -269,7 +270,9 @@ export class DatagramSession {
       return 'handshake';
     }
     if (this.phaseValue !== 'handshake') return 'dropped';
-    const message: HandshakeMessage = { type, payload: d.subarray(DATAGRAM_PREFIX_SIZE) };
+    const read = readHandshakeDatagram(d);
+    if (!read) return 'dropped';
+    const message: HandshakeMessage = read;
     let step: HandshakeStep;
     try {
       step = this.handshake.receive(message);
@@ -323,7 +326,8 @@ export class DatagramSession {
 
   /** Applies a handshake step; returns true when it established the session. */
   private apply(step: HandshakeStep, now: number): boolean {
-    const flight = step.send.map((m) => encodeHandshakeDatagram(m.type, this.connectionId, m.payload));
+    const padTo = this.role === 'client' ? (this.profile.padClientHandshakeTo ?? 0) : 0;
+    const flight = step.send.map((m) => encodeHandshakeDatagram(m.type, this.connectionId, m.payload, padTo));
     for (const f of flight) this.push(f, now);
     if (flight.length) {
       this.lastFlight = flight;

@@ -121,6 +121,11 @@ export interface DatagramProfile {
    * writes `cid ‖ seq` itself (a suite whose record format is its seed's, such as `sid`).
    */
   readonly recordHeader?: 'layer' | 'cipher';
+  /**
+   * The client pads its handshake datagrams to this many bytes (record/datagram.ts, `PADDED`), for
+   * suites whose server answers can be larger than the client's messages (sid: an RSA key).
+   */
+  readonly padClientHandshakeTo?: number;
   /** Type of the server's error reply (`type ‖ cid`) to a handshake message that failed; absent: silence. */
   readonly rejectType?: number;
   /** Type of the "handshake again" notice (`type ‖ cid`) for a record with an unknown cid (default 0x1f). */

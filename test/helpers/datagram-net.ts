@@ -9,7 +9,7 @@
  */
 import { DatagramServer, type DatagramServerOptions, type EndpointEvent, type PeerAddress } from '../../src/session/datagram-server.js';
 import { DatagramSession, type DatagramEvent } from '../../src/session/datagram-session.js';
-import type { Handshake } from '../../src/session/handshake.js';
+import type { DatagramProfile, Handshake } from '../../src/session/handshake.js';
 
 export type Origin = 'client' | 'server';
 
@@ -55,7 +55,7 @@ export class DatagramNet {
   }
 
   /** Adds a client at `address` (default 10.0.0.<n>:5000) and starts its handshake. */
-  addClient(handshake: Handshake, connectionId: Uint8Array, address?: PeerAddress, options: { handshakeTimeoutMs?: number; idleTimeoutMs?: number; keepaliveMs?: number } = {}): NetClient {
+  addClient(handshake: Handshake, connectionId: Uint8Array, address?: PeerAddress, options: { handshakeTimeoutMs?: number; idleTimeoutMs?: number; keepaliveMs?: number; profile?: DatagramProfile } = {}): NetClient {
     const n = this.clients.length;
     const session = new DatagramSession(handshake, { now: this.now, connectionId, ...options });
     const c: NetClient = { session, address: address ?? { address: `10.0.${n >> 8}.${n & 255}`, port: 5000 }, events: [], messages: [] };

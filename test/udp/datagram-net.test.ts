@@ -265,6 +265,40 @@ describe('UDP core: records', () => {
   });
 });
 
+describe('UDP core: padded client handshake datagrams', () => {
+  it('pads every client handshake datagram when the suite asks, and the handshake still completes', () => {
+    const padded = { ...boxSuite, datagram: { ...boxSuite.datagram, padClientHandshakeTo: 1200 } };
+    const net = new DatagramNet(serverOptions({ suite: padded }));
+    const sizes: number[] = [];
+    net.hook = (d) => {
+      if (d.from === 'client' && (d.data[0]! & 0x80) !== 0) sizes.push(d.data.length);
+      return [d.data];
+    };
+    const rng = seededRngForTestingOnly('padded');
+    const connectionId = rng(8);
+    const hs = padded.client({ key: clientKey, server: { kind: 'learn', verify: () => {} }, rng, connectionId });
+    const c = net.addClient(hs, connectionId, undefined, { profile: padded.datagram });
+    expect(net.runUntil(() => c.session.phase === 'open')).toBe(true);
+    expect(sizes.length).toBeGreaterThanOrEqual(2);
+    expect(sizes.every((n) => n === 1200)).toBe(true);
+  });
+
+  it('drops padded datagrams whose length or padding is wrong', async () => {
+    const { encodeHandshakeDatagram, readHandshakeDatagram } = await import('../../src/record/datagram.js');
+    const cid = Buffer.alloc(8, 3);
+    const good = encodeHandshakeDatagram(0x01, cid, Buffer.from('payload'), 100);
+    expect(good.length).toBe(100);
+    expect(Buffer.from(readHandshakeDatagram(good)!.payload).toString()).toBe('payload');
+    const badPad = Buffer.from(good);
+    badPad[99] = 1;
+    expect(readHandshakeDatagram(badPad)).toBeNull();
+    const badLen = Buffer.from(good);
+    badLen.writeUInt16BE(200, 9);
+    expect(readHandshakeDatagram(badLen)).toBeNull();
+    expect(readHandshakeDatagram(good.subarray(0, 10))).toBeNull();
+  });
+});
+
 describe('UDP core: addresses', () => {
   it('keeps the session when the client address changes, after an authenticated packet from the new one', () => {
     const net = established(new DatagramNet(serverOptions()));
