@@ -36,6 +36,20 @@ describe('sealwire serve --udp / connect --udp', () => {
     expect(s.stdout().split('\n').slice(1)).toEqual(['one', 'two', 'three', '']);
   });
 
+  it('trusts on first use over UDP and records the key in known_hosts', async () => {
+    const s = await startCli(['serve', '--udp', '--echo', '--key', t.path('server')]);
+    servers.push(s);
+    const port = portOf(s.firstLine);
+    const env = { SEALWIRE_HOME: t.path('home-udp') };
+    const r = await runCli(['connect', '--udp', `127.0.0.1:${port}`, '--linger', '0.2'], { input: 'tofu\n', env });
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toBe('tofu\n');
+    expect(r.stderr).toMatch(/first connection/);
+    const again = await runCli(['connect', '--udp', `127.0.0.1:${port}`, '--linger', '0.2'], { input: 'known\n', env });
+    expect(again.stderr).toBe('');
+    expect(again.stdout.toString()).toBe('known\n');
+  });
+
   it('fails with one line and exit 1 when nobody answers', async () => {
     const sock = dgram.createSocket('udp4');
     await new Promise<void>((res) => sock.bind(0, '127.0.0.1', res));

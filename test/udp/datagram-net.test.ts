@@ -434,6 +434,28 @@ describe('UDP core: hostile input', () => {
   });
 });
 
+describe('UDP core: notices', () => {
+  it('answers a record for an unknown connection id with a 9-byte "handshake again" notice, which the client reports', () => {
+    const net = established(new DatagramNet(serverOptions()));
+    const c = net.clients[0]!;
+    let record: Uint8Array | undefined;
+    net.hook = (d) => {
+      if (d.from === 'client') record = d.data;
+      return [d.data];
+    };
+    net.clientSend(0, 'before the restart');
+    net.hook = undefined;
+    // The server restarts: a new endpoint that knows no sessions.
+    const restarted = new DatagramNet(serverOptions());
+    restarted.server.receive(record!, c.address, 0);
+    const out = restarted.server.takeOutput();
+    expect(out.map((o) => [o.data.length, o.data[0]])).toEqual([[9, DatagramType.HANDSHAKE_AGAIN]]);
+    expect(c.session.receive(out[0]!.data, net.now)).toBe('dropped');
+    expect(c.session.takeEvents()).toEqual([{ type: 'notice', kind: 'handshake-again' }]);
+    expect(c.session.phase).toBe('open'); // unauthenticated: a hint, not a verdict
+  });
+});
+
 describe('UDP core: timers', () => {
   it('keeps an idle session alive with keepalives, and closes it with TIMEOUT when the peer goes silent', () => {
     const net = new DatagramNet(serverOptions({ idleTimeoutMs: 3_000, keepaliveMs: 1_000 }));
