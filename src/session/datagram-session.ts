@@ -104,6 +104,8 @@ export class DatagramSession {
   private lastSent: number;
   private lastDropReason: SealwireError | null = null;
   private messageId = 0;
+  /** Client: established, but waiting for the server's first record (see `apply`). */
+  private awaitingAck = false;
   private readonly profile: DatagramProfile;
   private readonly rejectType: number;
   private readonly againType: number;
@@ -217,6 +219,7 @@ export class DatagramSession {
       case 'handshake':
         return Math.min(this.deadline, this.retransmitAt);
       case 'open': {
+        if (this.awaitingAck) return Math.min(this.deadline, this.retransmitAt);
         const t = Math.min(this.lastReceived + this.idleTimeoutMs, this.lastSent + this.keepaliveMs);
         const r = this.reassembler?.nextExpiry() ?? null;
         return r === null ? t : Math.min(t, r);
@@ -241,6 +244,17 @@ export class DatagramSession {
       return;
     }
     if (this.phaseValue !== 'open') return;
+    if (this.awaitingAck) {
+      // Our last handshake message is out, keys are ready; the server's first record confirms it.
+      if (now >= this.deadline) {
+        this.fail(new SealwireError('TIMEOUT', 'the server never confirmed the last handshake message (no record from it)'));
+      } else if (now >= this.retransmitAt && this.lastFlight) {
+        for (const d of this.lastFlight) this.push(d, now);
+        this.rto = Math.min(this.rto * 2, MAX_RTO_MS);
+        this.retransmitAt = now + this.rto;
+      }
+      return;
+    }
     if (now >= this.lastReceived + this.idleTimeoutMs) {
       this.fail(new SealwireError('TIMEOUT', `no authenticated packet from the peer for ${Math.round(this.idleTimeoutMs / 1000)} s`));
       return;
@@ -300,9 +314,14 @@ export class DatagramSession {
       return 'dropped';
     }
     this.lastReceived = now;
-    // The client has keys, so it has our last handshake flight: stop keeping it.
+    // The peer has keys, so it has our last handshake flight: stop keeping it.
     this.lastFlight = null;
     this.lastAccepted = null;
+    this.retransmitAt = Infinity;
+    if (this.awaitingAck) {
+      this.awaitingAck = false;
+      this.events.push({ type: 'secure', peerPublicKey: this.peer });
+    }
     switch (type) {
       case DatagramType.DATA:
         this.events.push({ type: 'message', data: plain });
@@ -342,8 +361,21 @@ export class DatagramSession {
     this.handshake.wipe();
     this.phaseValue = 'open';
     this.lastReceived = now;
+    if (this.role === 'client' && flight.length > 0) {
+      // The client's last message (sid's 0x04) may be lost: keep sending it until the server's
+      // first record shows it arrived, and report `secure` only then (the server is ready).
+      this.awaitingAck = true;
+      return true;
+    }
     this.retransmitAt = Infinity;
     if (this.role === 'client') this.lastFlight = null;
+    else if (flight.length === 0) {
+      // The server verified the client's last message and has nothing to answer: an authenticated
+      // (empty) record tells the client so; a repeat of that message gets the same record again.
+      const ack = this.sender.seal(DatagramType.KEEPALIVE, new Uint8Array(0));
+      this.push(ack, now);
+      this.lastFlight = [ack];
+    }
     this.events.push({ type: 'secure', peerPublicKey: this.peer });
     for (const data of step.data ?? []) this.events.push({ type: 'message', data });
     return true;
