@@ -170,7 +170,7 @@ export class DatagramReceiver {
   open(datagram: Uint8Array): Uint8Array {
     const cipher = this.cipher;
     if (!cipher) throw new SealwireError('CLOSED', 'record direction is closed');
-    const view = Buffer.from(datagram.buffer, datagram.byteOffset, datagram.byteLength);
+    const view = Buffer.isBuffer(datagram) ? datagram : Buffer.from(datagram.buffer, datagram.byteOffset, datagram.byteLength);
     const type = view[0]!;
     const seq = view.readBigUInt64BE(DATAGRAM_PREFIX_SIZE);
     if (seq >= SEQUENCE_HARD_LIMIT || !this.window.mayAccept(seq)) {

@@ -132,7 +132,7 @@ export class DatagramServer {
     this.clock = now;
     if (d.length < DATAGRAM_PREFIX_SIZE) return null;
     const type = d[0]!;
-    const id = Buffer.from(d.buffer, d.byteOffset + 1, CONNECTION_ID_SIZE).toString('latin1');
+    const id = Buffer.isBuffer(d) ? d.toString('latin1', 1, DATAGRAM_PREFIX_SIZE) : Buffer.from(d.buffer, d.byteOffset + 1, CONNECTION_ID_SIZE).toString('latin1');
     let entry = this.sessions.get(id);
     if (!entry) {
       if (isHandshakeType(type)) entry = this.create(d, id, from, now);

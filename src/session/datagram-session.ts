@@ -162,7 +162,8 @@ export class DatagramSession {
   /** Takes one datagram addressed to this session. Never throws. */
   receive(d: Uint8Array, now: number): ReceiveResult {
     if (this.phaseValue === 'closed' || d.length < DATAGRAM_PREFIX_SIZE) return 'dropped';
-    if (Buffer.compare(d.subarray(1, DATAGRAM_PREFIX_SIZE), this.connectionId) !== 0) return 'dropped';
+    // (A server endpoint routes by this id already; a client checks it.)
+    if (this.role === 'client' && Buffer.compare(d.subarray(1, DATAGRAM_PREFIX_SIZE), this.connectionId) !== 0) return 'dropped';
     const type = d[0]!;
     if (this.role === 'client' && d.length === DATAGRAM_PREFIX_SIZE && (type === this.rejectType || type === this.againType)) {
       // Unauthenticated hints: anyone could send them, so they end nothing by themselves.
