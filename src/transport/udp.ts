@@ -155,12 +155,12 @@ export class UdpSession extends EventEmitter {
 export class UdpServer extends EventEmitter {
   readonly suite: SuiteName;
   private readonly endpoint: DatagramServer;
-  private readonly socket: dgram.Socket;
+  /** Created by `listen` (IPv4 or IPv6, after the host). */
+  private socket: dgram.Socket | null = null;
   private readonly sessions = new Map<SessionEntry, UdpSession>();
   private ticker: NodeJS.Timeout | undefined;
   private readonly suiteResources: { resources: unknown; close(): void } | undefined;
   private closing = false;
-  private readonly family: 'udp4' | 'udp6';
   /** Datagrams handed to the socket and not yet sent (close() waits for them: the CLOSE records). */
   private pendingSends = 0;
   private onSent: (() => void) | null = null;
@@ -184,20 +184,20 @@ export class UdpServer extends EventEmitter {
       datagramsOwned: true, // dgram hands us a fresh buffer per datagram
     });
     if (onSession) this.on('session', onSession);
-    this.family = 'udp4';
-    this.socket = dgram.createSocket({ type: this.family, reuseAddr: false });
-    this.socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
-    this.socket.on('error', (err) => this.emit('error', new SealwireError('IO', `UDP socket: ${err.message}`, { cause: err })));
   }
 
   /** Binds the socket (port 0 picks a free port) and resolves with the bound address. */
   listen(port = 0, host: string = DEFAULT_HOST): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
-      const socket = net.isIPv6(host) ? this.rebind() : this.socket;
+      if (this.socket) throw new SealwireError('INVALID_ARGUMENT', 'listen() called twice');
+      const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+      this.socket = socket;
+      socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
       const onError = (err: Error): void => reject(new SealwireError('IO', `cannot listen on ${host}:${port}/udp: ${err.message}`, { cause: err }));
       socket.once('error', onError);
       socket.bind(port, host, () => {
         socket.off('error', onError);
+        socket.on('error', (err) => this.emit('error', new SealwireError('IO', `UDP socket: ${err.message}`, { cause: err })));
         try {
           socket.setRecvBufferSize(SERVER_RECV_BUFFER); // many clients' handshakes arrive in bursts
         } catch {
@@ -212,7 +212,7 @@ export class UdpServer extends EventEmitter {
 
   address(): AddressInfo | null {
     try {
-      return this.socket.address();
+      return this.socket?.address() ?? null;
     } catch {
       return null;
     }
@@ -241,6 +241,7 @@ export class UdpServer extends EventEmitter {
       const closeSocket = (): void => {
         this.onSent = null;
         try {
+          if (!this.socket) throw new Error('never listened');
           this.socket.close(() => {
             this.emit('close');
             resolve();
@@ -258,10 +259,6 @@ export class UdpServer extends EventEmitter {
     });
   }
 
-  private rebind(): dgram.Socket {
-    throw new SealwireError('INVALID_ARGUMENT', 'UDP over IPv6 is not supported yet; listen on an IPv4 address');
-  }
-
   private onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (this.closing) return;
     this.endpoint.receive(msg, { address: rinfo.address, port: rinfo.port }, now());
@@ -276,7 +273,7 @@ export class UdpServer extends EventEmitter {
   private drain(): void {
     for (const o of this.endpoint.takeOutput()) {
       this.pendingSends++;
-      this.socket.send(o.data, o.to.port, o.to.address, this.sent);
+      this.socket!.send(o.data, o.to.port, o.to.address, this.sent);
     }
     for (const ev of this.endpoint.takeEvents()) {
       switch (ev.type) {
