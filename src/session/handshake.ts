@@ -87,6 +87,8 @@ export interface ServerConfig {
   readonly resources?: unknown;
   /** Datagram transports: the connection id this handshake's datagrams carry (see ClientConfig). */
   readonly connectionId?: Uint8Array;
+  /** What `Suite.prepareSession` resolved to for this connection, if the suite has one. */
+  readonly session?: unknown;
 }
 
 export type SuiteName = 'box' | 'sid' | 'secsess' | 'ccm' | 'cbcmac';
@@ -111,6 +113,12 @@ export interface Suite {
    * Returns the value passed as `ServerConfig.resources`, and how to release it.
    */
   openServer?(key: KeyPair): { resources: unknown; close(): void };
+  /**
+   * Per-connection work a server does before its handshake can start, off the event loop (cbcmac:
+   * a fresh RSA key from the pool). Resolves at once while resources are ready; the transport
+   * waits for it (bounded by the handshake timeout) and passes the value as `ServerConfig.session`.
+   */
+  prepareSession?(resources: unknown): Promise<unknown>;
 }
 
 /** What a suite changes in the generic datagram layer (record/datagram.ts). */
