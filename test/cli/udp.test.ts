@@ -8,6 +8,7 @@ describe('sealwire serve --udp / connect --udp', () => {
   const servers: Background[] = [];
   beforeAll(async () => {
     await runCli(['keygen', '--out', t.path('server')]);
+    await runCli(['keygen', '--type', 'rsa', '--out', t.path('rsa-server')]);
   });
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.stop()));
@@ -21,6 +22,18 @@ describe('sealwire serve --udp / connect --udp', () => {
     const lines = Array.from({ length: 300 }, (_, i) => `line ${i}: ${'x'.repeat(i % 50)} ünïcödé`);
     const input = lines.join('\n') + '\n';
     const r = await runCli(['connect', '--udp', `127.0.0.1:${port}`, '--server-key', t.path('server.pub'), '--linger', '0.5'], { input, timeoutMs: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toBe(input);
+  });
+
+  it('echoes 300 lines unchanged and in order with --suite sid (seed 000 over UDP)', async () => {
+    const s = await startCli(['serve', '--udp', '--suite', 'sid', '--echo', '--key', t.path('rsa-server')]);
+    servers.push(s);
+    const port = portOf(s.firstLine);
+    const lines = Array.from({ length: 300 }, (_, i) => `sid line ${i} ${'y'.repeat(i % 40)}`);
+    const input = lines.join('\n') + '\n';
+    const r = await runCli(['connect', '--udp', '--suite', 'sid', `127.0.0.1:${port}`, '--server-key', t.path('rsa-server.pub'), '--linger', '0.5'], { input, timeoutMs: 30_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.toString()).toBe(input);
