@@ -10,6 +10,9 @@
  * 2. Extra memory of the server process for 10,000 idle `box` UDP sessions (RSS and heap, after
  *    GC). The 10,000 clients are sans-I/O sessions sharing one socket in this process, so only
  *    the server's memory is measured.
+ *
+ * SESSIONS=n changes the session count; CHILD_PROF=DIR writes a CPU profile of the server process.
+ * The figures swing with machine load (both processes share the cores): run it on a quiet machine.
  */
 import { fork } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -66,7 +69,7 @@ if (role === 'server') {
   const startServer = (mode) =>
     new Promise((resolve) => {
       const args = ['server', mode];
-      const child = fork(fileURLToPath(import.meta.url), args, { execArgv: ['--expose-gc'] });
+      const child = fork(fileURLToPath(import.meta.url), args, { execArgv: ['--expose-gc', ...(process.env.CHILD_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.CHILD_PROF] : [])] });
       const ask = (m) => new Promise((r) => { child.once('message', r); child.send(m); });
       child.once('message', (info) => {
         if (info.publicKey) serverKey = { publicKey: sw.PublicKey.fromBytes('x25519', Buffer.from(info.publicKey, 'hex')) };
