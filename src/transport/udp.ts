@@ -340,6 +340,7 @@ export function connectUdp(options: UdpConnectOptions): Promise<UdpSession> {
     let timer: NodeJS.Timeout | undefined;
     let timerAt = Infinity;
     let settled = false;
+    let connected = false;
     const peer: PeerAddress = { address: host, port };
     let pendingSends = 0;
     let closeWhenSent = false;
@@ -388,6 +389,7 @@ export function connectUdp(options: UdpConnectOptions): Promise<UdpSession> {
 
     const pump = (): void => {
       for (const d of core.takeOutput()) {
+        if (!connected) continue; // nothing goes out before the socket is connected
         pendingSends++;
         socket.send(d, sent);
       }
@@ -423,8 +425,17 @@ export function connectUdp(options: UdpConnectOptions): Promise<UdpSession> {
       core.receive(msg, now());
       pump();
     });
-    socket.on('error', () => {}); // ICMP errors etc.: retransmission and timeouts decide
+    socket.on('error', (err) => {
+      // Before the socket is connected (e.g. the host does not resolve) nothing else would end
+      // this; afterwards ICMP errors and the like are left to retransmission and timeouts.
+      if (connected || settled) return;
+      settled = true;
+      core.fail(new SealwireError('IO', `cannot reach ${host}:${port}/udp: ${err.message}`, { cause: err }));
+      closeSocket();
+      reject(core.error);
+    });
     socket.connect(port, host, () => {
+      connected = true;
       core.start(now());
       pump();
     });

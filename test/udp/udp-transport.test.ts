@@ -91,3 +91,4 @@ describe('UDP transport (box)', () => {
     for (const s of sessions) s.close();
   }, 60_000);
 });
+
