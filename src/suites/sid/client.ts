@@ -83,7 +83,9 @@ export class SidClientHandshake implements Handshake {
         expectMessage(SUITE, m, MessageType.SERVER_HELLO, 'ServerHello', KNOWN);
         const server = peerRsaKey(SUITE, m.payload, 'server');
         checkServerKey(SUITE, this.config.server, server);
-        const cid = this.config.rng(CID_SIZE);
+        // Over UDP the cid is the session's connection id, chosen before the 0x00 and carried in
+        // every datagram (record/datagram.ts); sealed here, it binds that id to the handshake.
+        const cid = this.config.connectionId ? Buffer.from(this.config.connectionId) : this.config.rng(CID_SIZE);
         const payload = sealHybrid(server.keyObject, encodeIdentityPlain(cid, this.key.publicKey.bytes), CLIENT_IDENTITY_CONTEXT, this.config.rng);
         this.state = { name: 'awaitSessionOffer', server, cid };
         return { send: [{ type: MessageType.CLIENT_IDENTITY, payload }] };

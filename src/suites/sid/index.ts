@@ -25,6 +25,11 @@ export const sidSuite: Suite = {
   },
   client: (config) => new SidClientHandshake(config),
   server: (config) => new SidServerHandshake(config),
+  // Over UDP (record/datagram.ts): records keep the seed's layout (0x10 ‖ cid ‖ seq ‖ …, written by
+  // SidRecordCipher), the error reply is 0x05 and "handshake again" 0x06, both `type ‖ cid`; the
+  // client pads its handshake datagrams to 1 200 bytes so that no answer (the server's RSA key,
+  // the SessionOffer) is larger than what the server received.
+  datagram: { recordHeader: 'cipher', rejectType: MessageType.REJECT, handshakeAgainType: MessageType.HANDSHAKE_AGAIN, padClientHandshakeTo: 1200 },
 };
 
 export { sealSidRecord, openSidRecord, SID_RECORD_OVERHEAD, type SidRecordKeys } from './records.js';

@@ -95,11 +95,15 @@ export class SidServerHandshake implements Handshake {
   }
 
   private onIdentity(m: HandshakeMessage, s: Extract<State, { name: 'awaitIdentity' }>): HandshakeStep {
-    this.state = { name: 'done' };
+    // (The state changes only once the 0x02 checks out: over UDP a forged 0x02 is dropped and the
+    // real one must still find the handshake waiting.)
     const plain = openHybrid(this.privateKey, m.payload, CLIENT_IDENTITY_CONTEXT);
     if (!plain) throw hsFail(`the ClientIdentity (${m.payload.length} bytes) does not open with this server's key`);
     const identity = parseIdentityPlain(plain);
     if (!s.client.bytes.equals(identity.clientKey)) throw hsFail('the ClientIdentity names another key than the ClientHello');
+    if (this.config.connectionId && !equalConstantTime(identity.cid, this.config.connectionId)) {
+      throw hsFail('the ClientIdentity seals another cid than its datagrams carry (a handshake copied under another connection id)');
+    }
     checkAuthorized(SUITE, this.config.authorize, s.client);
     const cid = Buffer.from(identity.cid);
     const sid = this.config.rng(SID_SIZE);
