@@ -184,6 +184,11 @@ export class ChatServer extends EventEmitter {
   }
 
   private async authenticate(conn: Connection, msg: { t: 'signin' | 'signup'; user: string; password: string }): Promise<void> {
+    if (this.roomFull(msg.user)) {
+      // Refused before any work (and before a sign-up creates the account); admit() checks again.
+      this.refuse(conn, msg.t, this.fullReason());
+      return;
+    }
     const job = this.hashing.run(() => (msg.t === 'signup' ? this.signUp(msg.user, msg.password) : this.signIn(msg.user, msg.password)));
     let result: { ok: true; name: string } | { ok: false; reason: string };
     if (!job) result = { ok: false, reason: 'server busy; try again later' };
@@ -197,13 +202,25 @@ export class ChatServer extends EventEmitter {
     }
     if (conn.state !== 'authenticating') return; // the session went away meanwhile
     if (!result.ok) {
-      this.log(`${msg.t} refused for ${this.who(conn)}: ${result.reason}`);
-      this.send(conn, { t: 'refused', reason: result.reason });
-      conn.state = 'closed';
-      conn.channel.close();
+      this.refuse(conn, msg.t, result.reason);
       return;
     }
     this.admit(conn, result.name, msg.t);
+  }
+
+  private roomFull(user: string): boolean {
+    return this.members.size >= this.limits.maxMembers && !this.members.has(user.toLowerCase());
+  }
+
+  private fullReason(): string {
+    return `the room is full (at most ${this.limits.maxMembers} signed in)`;
+  }
+
+  private refuse(conn: Connection, how: 'signin' | 'signup', reason: string): void {
+    this.log(`${how} refused for ${this.who(conn)}: ${reason}`);
+    this.send(conn, { t: 'refused', reason });
+    conn.state = 'closed';
+    conn.channel.close();
   }
 
   private async signUp(user: string, password: string): Promise<{ ok: true; name: string } | { ok: false; reason: string }> {
@@ -229,11 +246,8 @@ export class ChatServer extends EventEmitter {
   private admit(conn: Connection, name: string, how: 'signin' | 'signup'): void {
     const key = name.toLowerCase();
     const previous = this.members.get(key);
-    if (!previous && this.members.size >= this.limits.maxMembers) {
-      this.send(conn, { t: 'refused', reason: `the room is full (${this.limits.maxMembers} members)` });
-      this.log(`${how} refused for ${name}: room full`);
-      conn.state = 'closed';
-      conn.channel.close();
+    if (!previous && this.roomFull(name)) {
+      this.refuse(conn, how, this.fullReason());
       return;
     }
     conn.user = name;

@@ -68,8 +68,8 @@ describe('sealwire chat-server and chat (line mode, TCP)', () => {
   const clients: ChatProcess[] = [];
   const passwords = { alice: 'alice-secret-pw-1', bob: 'bob-secret-pw-22', carol: 'carol-secret-pw-333' };
 
-  const startServer = async (): Promise<void> => {
-    server = await startCli(['chat-server', '--tcp', '--key', t.path('server'), '--db', t.path('chat.db'), '--port', '0'], { env });
+  const startServer = async (extra: string[] = []): Promise<void> => {
+    server = await startCli(['chat-server', '--tcp', '--key', t.path('server'), '--db', t.path('chat.db'), '--port', '0', ...extra], { env });
     port = portOf(server.firstLine);
   };
   const chat = (user: keyof typeof passwords, extra: string[] = [], how: 'file' | 'env' = 'file', password = passwords[user]): ChatProcess => {
@@ -136,10 +136,15 @@ describe('sealwire chat-server and chat (line mode, TCP)', () => {
     const db = readFileSync(t.path('chat.db'));
     for (const pw of Object.values(passwords)) expect(db.includes(Buffer.from(pw))).toBe(false);
     expect(db.includes(Buffer.from('$argon2id$'))).toBe(true);
-    await startServer();
+    await startServer(['--max-message', '40', '--max-members', '1']);
 
     const alice = chat('alice');
     expect(await alice.waitFor(/^!/)).toBe('! signed in as alice');
+    alice.write('x'.repeat(41));
+    expect(await alice.waitFor(/too long/)).toBe('! message too long (41 bytes, limit 40); not delivered');
+    const bob = chat('bob');
+    expect(await bob.exited).toBe(1);
+    expect(bob.stderr.trim()).toBe('sealwire chat: sign-in refused: the room is full (at most 1 signed in)');
     expect(await alice.end()).toBe(0);
 
     const wrong = chat('bob', [], 'env', 'not-bobs-password');
