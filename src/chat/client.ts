@@ -77,7 +77,7 @@ export class ChatClient extends EventEmitter {
           resolve(client);
         } else if (msg.t === 'refused') {
           reject(new ChatRefusedError(action, msg.reason));
-          channel.close();
+          channel.destroy(); // nothing more to say; the server closes its side itself
         } else {
           const ev = toEvent(msg);
           if (ev) early.push(ev);

@@ -39,6 +39,8 @@ interface Connection {
 }
 
 const WRONG_CREDENTIALS = 'wrong user name or password';
+/** How long the server keeps a session open after `quit` for the client to close it (ms). */
+const QUIT_LINGER_MS = 10_000;
 
 export class ChatServer extends EventEmitter {
   readonly limits: ChatLimits;
@@ -107,14 +109,17 @@ export class ChatServer extends EventEmitter {
           conn.state = 'authenticating';
           void this.authenticate(conn, msg);
         } else if (msg.t === 'quit') {
-          conn.channel.close();
+          conn.state = 'closed';
+          this.closeAfterLinger(conn);
         } else {
           this.send(conn, { t: 'notice', text: 'sign in first' });
         }
         return;
       case 'authenticating':
-        if (msg.t === 'quit') conn.channel.close();
-        else this.send(conn, { t: 'notice', text: 'sign-in in progress' });
+        if (msg.t === 'quit') {
+          conn.state = 'closed';
+          this.closeAfterLinger(conn);
+        } else this.send(conn, { t: 'notice', text: 'sign-in in progress' });
         return;
       case 'member':
         this.handleMember(conn, msg);
@@ -135,7 +140,7 @@ export class ChatServer extends EventEmitter {
       case 'quit':
         this.signOut(conn);
         conn.state = 'closed';
-        conn.channel.close();
+        this.closeAfterLinger(conn);
         return;
       case 'who':
         if (!this.allow(conn)) return;
@@ -206,6 +211,15 @@ export class ChatServer extends EventEmitter {
       return;
     }
     this.admit(conn, result.name, msg.t);
+  }
+
+  /**
+   * After `quit` the client closes the session once its messages are acknowledged. The server
+   * waits for that instead of closing first: over UDP, closing at once could strand the client's
+   * retransmission of `quit` if our acknowledgement was lost. It closes after a while regardless.
+   */
+  private closeAfterLinger(conn: Connection): void {
+    setTimeout(() => conn.channel.close(), QUIT_LINGER_MS).unref();
   }
 
   private roomFull(user: string): boolean {
