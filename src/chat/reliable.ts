@@ -9,7 +9,8 @@
  *     DATA  0x01 ‖ seq (u32) ‖ payload
  *     ACK   0x02 ‖ next (u32: every seq below it arrived) ‖ bitmap (u64: bit i ⇒ next+1+i arrived)
  *
- * Sender: at most `window` unacknowledged messages in flight, more wait in a bounded queue; each
+ * Sender: sends only sequence numbers within `window` of the oldest unacknowledged one (more
+ * wait in a bounded queue); each
  * is retransmitted when its timer runs out, the timer doubling each time (from `initialRtoMs` up
  * to `maxRtoMs`); a message still unacknowledged after `maxAttempts` sends fails the channel with
  * `TIMEOUT`. Receiver: buffers messages that arrive early (within the window), delivers strictly
@@ -152,7 +153,10 @@ export class ReliableCore {
   }
 
   private fillWindow(now: number): void {
-    while (this.queued.length > 0 && this.inFlight.size < this.window) {
+    // The window is a range of sequence numbers from the oldest unacknowledged one, not a count:
+    // with selective acknowledgements a count would let the sender run past what the receiver
+    // buffers (and past what one ACK bitmap can describe) while an old message is still missing.
+    while (this.queued.length > 0 && this.nextSendSeq < this.windowBase() + this.window) {
       if (this.nextSendSeq >= SEQ_LIMIT) {
         this.failure = new SealwireError('LIMIT', 'chat sequence numbers exhausted: the session must be reopened');
         throw this.failure;
@@ -162,6 +166,11 @@ export class ReliableCore {
       this.transmit(m, now);
       this.stats.sent++;
     }
+  }
+
+  private windowBase(): number {
+    for (const seq of this.inFlight.keys()) return seq; // Map order is insertion order: the oldest
+    return this.nextSendSeq;
   }
 
   private transmit(m: InFlight, now: number): void {
