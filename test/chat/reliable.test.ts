@@ -81,11 +81,27 @@ describe('ReliableCore', () => {
   });
 
   it('retransmits nothing on a network that loses nothing', () => {
-    const net = new LossyNet({ loss: 0, duplicate: 0, minDelay: 1, maxDelay: 40 }, 3);
+    // Round trips of 20-30 ms stay below the 40 ms floor of the timeout, so no timer may fire.
+    const net = new LossyNet({ loss: 0, duplicate: 0, minDelay: 10, maxDelay: 15 }, 3);
     for (const t of texts('x', 300)) net.send('a', t);
     net.run();
     expect(net.delivered.b).toHaveLength(300);
     expect(net.a.stats.retransmitted).toBe(0);
+  });
+
+  it('measures the round trip and shortens the retransmission timeout to it (not below the floor)', () => {
+    const a = new ReliableCore({ initialRtoMs: 150, minRtoMs: 20 });
+    const b = new ReliableCore();
+    expect(a.currentRto).toBe(150);
+    for (let i = 0; i < 20; i++) {
+      const t = i * 100;
+      a.send(Buffer.from([i]), t);
+      for (const d of a.takeOutput()) b.receive(d, t + 5);
+      for (const d of b.takeOutput()) a.receive(d, t + 10); // a 10 ms round trip
+    }
+    expect(a.currentRto).toBe(20);
+    a.send(Buffer.from('next'), 5000);
+    expect(a.nextTimeout()).toBe(5020);
   });
 
   it('retransmits with a doubling timeout and gives up with TIMEOUT when the peer is gone', () => {
