@@ -74,6 +74,13 @@ export class ChatServer extends EventEmitter {
   attach(channel: MessageChannel): void {
     const conn: Connection = { channel, state: 'new', user: null };
     this.connections.add(conn);
+    const deadline = setTimeout(() => {
+      if (conn.state !== 'new' && conn.state !== 'authenticating') return;
+      this.log(`closing ${this.who(conn)}: no sign-in within ${this.limits.signInTimeoutMs} ms`);
+      conn.state = 'closed';
+      channel.destroy(new SealwireError('TIMEOUT', 'no sign-in in time'));
+    }, this.limits.signInTimeoutMs);
+    deadline.unref();
     channel.on('message', (bytes) => {
       let msg: ClientMessage;
       try {
@@ -86,6 +93,7 @@ export class ChatServer extends EventEmitter {
       this.handle(conn, msg);
     });
     channel.once('close', (error) => {
+      clearTimeout(deadline);
       this.connections.delete(conn);
       if (error) this.log(`session ${this.who(conn)} failed: ${error.message} [${error.code}]`);
       this.signOut(conn);
@@ -216,10 +224,11 @@ export class ChatServer extends EventEmitter {
   /**
    * After `quit` the client closes the session once its messages are acknowledged. The server
    * waits for that instead of closing first: over UDP, closing at once could strand the client's
-   * retransmission of `quit` if our acknowledgement was lost. It closes after a while regardless.
+   * retransmission of `quit` if our acknowledgement was lost. It drops the session after a while
+   * regardless.
    */
   private closeAfterLinger(conn: Connection): void {
-    setTimeout(() => conn.channel.close(), QUIT_LINGER_MS).unref();
+    setTimeout(() => conn.channel.destroy(), QUIT_LINGER_MS).unref();
   }
 
   private roomFull(user: string): boolean {

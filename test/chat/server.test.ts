@@ -171,6 +171,22 @@ describe('chat server over TCP', () => {
   });
 });
 
+describe('chat server sign-in deadline', () => {
+  it('closes a session that does not sign in', async () => {
+    const logs: string[] = [];
+    const listener = await listenChat({ server: { key: serverKey }, store: memoryAccountStore(), limits: { signInTimeoutMs: 100 }, log: (l) => logs.push(l) });
+    try {
+      const session = await connect({ port: listener.port, serverKey: serverKey.publicKey });
+      session.on('error', () => {});
+      session.resume();
+      await new Promise((resolve) => session.once('close', resolve));
+      expect(logs.join('\n')).toMatch(/no sign-in within 100 ms/);
+    } finally {
+      await listener.close();
+    }
+  });
+});
+
 describe('chat over a lossy datagram channel', () => {
   it("delivers alice's 100 messages to bob exactly once and in order through 10% loss and reordering", async () => {
     const chat = new ChatServer({ store: memoryAccountStore(), passwordCost: cost });
