@@ -101,10 +101,11 @@ export class ChatServer extends EventEmitter {
     });
   }
 
-  /** Closes every session (sign-outs are not announced). */
+  /** Says goodbye to every session and closes it (sign-outs are not announced). */
   close(): void {
     for (const c of this.connections) {
       c.state = 'closed';
+      this.send(c, { t: 'bye', reason: 'the server is shutting down' });
       c.channel.close();
     }
     this.members.clear();
@@ -278,7 +279,7 @@ export class ChatServer extends EventEmitter {
     if (previous) {
       // The newer session takes over; the user never left, so nobody else is told anything.
       previous.state = 'replaced';
-      this.send(previous, { t: 'notice', text: `${name} signed in from another session; this one is closed` });
+      this.send(previous, { t: 'bye', reason: `${name} signed in from another session; this one is closed` });
       previous.channel.close();
       this.members.delete(key);
       this.members.set(key, conn);

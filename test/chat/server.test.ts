@@ -187,6 +187,18 @@ describe('chat server sign-in deadline', () => {
   });
 });
 
+describe('chat server shutdown', () => {
+  it('says goodbye to every client, which then closes', async () => {
+    const listener = await listenChat({ server: { key: serverKey }, store: memoryAccountStore(), passwordCost: cost });
+    const client = await connectChat({ port: listener.port, serverKey: serverKey.publicKey }, { user: 'alice', password: PW, signup: true });
+    const events = new Events(client);
+    const closed = new Promise((resolve) => client.once('close', resolve));
+    await listener.close();
+    expect(await events.notice(/shutting down/)).toEqual({ kind: 'notice', text: 'the server is shutting down' });
+    expect(await closed).toBeNull();
+  });
+});
+
 describe('chat over a lossy datagram channel', () => {
   it("delivers alice's 100 messages to bob exactly once and in order through 10% loss and reordering", async () => {
     const chat = new ChatServer({ store: memoryAccountStore(), passwordCost: cost });
