@@ -50,7 +50,7 @@ export async function listenChat(options: ChatListenOptions): Promise<ChatListen
     host: addr.address,
     port: addr.port,
     close: async () => {
-      chat.close();
+      await chat.close();
       await server.close();
     },
   };

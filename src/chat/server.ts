@@ -101,14 +101,27 @@ export class ChatServer extends EventEmitter {
     });
   }
 
-  /** Says goodbye to every session and closes it (sign-outs are not announced). */
-  close(): void {
-    for (const c of this.connections) {
+  /**
+   * Says goodbye to every session and closes it (sign-outs are not announced). Resolves once all
+   * have closed; sessions still open after `graceMs` are dropped.
+   */
+  close(graceMs = 2000): Promise<void> {
+    const open = [...this.connections].filter((c) => !c.channel.closed);
+    const closed = open.map((c) => new Promise<void>((resolve) => c.channel.once('close', () => resolve())));
+    for (const c of open) {
       c.state = 'closed';
       this.send(c, { t: 'bye', reason: 'the server is shutting down' });
       c.channel.close();
     }
     this.members.clear();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        for (const c of open) c.channel.destroy();
+        resolve();
+      }, graceMs);
+    });
+    return Promise.race([Promise.all(closed).then(() => undefined), grace]).finally(() => clearTimeout(timer));
   }
 
   private handle(conn: Connection, msg: ClientMessage): void {

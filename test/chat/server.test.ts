@@ -224,6 +224,6 @@ describe('chat over a lossy datagram channel', () => {
     await a.next((e) => e.kind === 'left');
     await alice.quit();
     expect(aliceChannel.core.stats.retransmitted + bobChannel.core.stats.retransmitted).toBeGreaterThan(0);
-    chat.close();
+    await chat.close();
   });
 });
