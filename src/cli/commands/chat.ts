@@ -66,7 +66,7 @@ async function chat(target: string, opts: ChatCliOptions): Promise<number> {
   const suite = parseSuite(opts.suite);
   const transport: ChatTransport = opts.tcp ? 'tcp' : opts.udp ? 'udp' : DEFAULT_CHAT_TRANSPORT;
   const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
-  const password = await readPassword(opts, tty);
+  const password = await readPassword(opts, process.stdin.isTTY === true);
   const key = await identityKey(suite, opts.key);
   const client = await connectChat(
     { host, port, suite, key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, transport },
@@ -76,7 +76,7 @@ async function chat(target: string, opts: ChatCliOptions): Promise<number> {
 }
 
 /** The password: --password-file, then $SEALWIRE_PASSWORD, then a prompt on the terminal. */
-async function readPassword(opts: ChatCliOptions, tty: boolean): Promise<string> {
+async function readPassword(opts: ChatCliOptions, canPrompt: boolean): Promise<string> {
   if (opts.passwordFile) {
     let buf: Buffer;
     try {
@@ -91,7 +91,7 @@ async function readPassword(opts: ChatCliOptions, tty: boolean): Promise<string>
   }
   const env = process.env[PASSWORD_ENV];
   if (env) return env;
-  if (!tty) throw new UsageError(`no password: give --password-file FILE or set ${PASSWORD_ENV} (there is no terminal to ask)`);
+  if (!canPrompt) throw new UsageError(`no password: give --password-file FILE or set ${PASSWORD_ENV} (there is no terminal to ask)`);
   const pw = await promptHidden(`password for ${opts.user}: `);
   if (pw === '') throw new UsageError('empty password');
   return pw;
