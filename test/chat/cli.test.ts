@@ -3,61 +3,9 @@
  * mode, as child processes talking over loopback TCP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { CLI, portOf, runCli, startCli, tempDir, type Background } from '../helpers/cli.js';
-
-/** A `sealwire chat` process in line mode: write lines, wait for output lines, collect the exit. */
-class ChatProcess {
-  readonly lines: string[] = [];
-  stderr = '';
-  readonly exited: Promise<number | null>;
-  private readonly child: ChildProcess;
-  private partial = '';
-  private waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
-
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [CLI, 'chat', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
-    this.child.stdout!.on('data', (c: Buffer) => {
-      this.partial += c.toString();
-      const parts = this.partial.split('\n');
-      this.partial = parts.pop()!;
-      for (const line of parts) {
-        this.lines.push(line);
-        this.waiters = this.waiters.filter((w) => !(w.re.test(line) && (w.resolve(line), true)));
-      }
-    });
-    this.child.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString()));
-    this.child.stdin!.on('error', () => {});
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 25_000);
-    timer.unref();
-    void this.exited.then(() => clearTimeout(timer));
-  }
-
-  /** Resolves with the first output line (seen or future) that matches. */
-  waitFor(re: RegExp): Promise<string> {
-    const seen = this.lines.find((l) => re.test(l));
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ re, resolve });
-      void this.exited.then(() => reject(new Error(`chat exited before printing ${re}; stdout: ${this.lines.join(' | ')}; stderr: ${this.stderr}`)));
-    });
-  }
-
-  write(...lines: string[]): void {
-    this.child.stdin!.write(lines.map((l) => `${l}\n`).join(''));
-  }
-
-  end(): Promise<number | null> {
-    this.child.stdin!.end();
-    return this.exited;
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
-  }
-}
+import { portOf, runCli, startCli, tempDir, type Background } from '../helpers/cli.js';
+import { ChatProcess } from './helpers.js';
 
 describe('sealwire chat-server and chat (line mode, TCP)', () => {
   const t = tempDir('sealwire-chat-');
