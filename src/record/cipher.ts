@@ -28,4 +28,10 @@ export interface RecordCipher {
   next(): RecordCipher;
   /** Overwrites the key material. The cipher must not be used afterwards. */
   wipe(): void;
+  /**
+   * Like `open`, but may decrypt over `body`, which the caller owns and will not read again
+   * (datagram records: saves one allocation per record). `body` is untouched when the record does
+   * not authenticate. Optional: the datagram layer falls back to `open`.
+   */
+  openInPlace?(type: number, seq: bigint, header: Uint8Array, body: Uint8Array): Uint8Array | null;
 }

@@ -3,6 +3,7 @@ import type { Suite } from '../../session/handshake.js';
 import { BoxClientHandshake } from './client.js';
 import { BoxServerHandshake } from './server.js';
 import { MessageType } from './messages.js';
+import { BoxStatelessServer } from './stateless.js';
 
 export const boxSuite: Suite = {
   name: 'box',
@@ -19,4 +20,6 @@ export const boxSuite: Suite = {
   },
   client: (config) => new BoxClientHandshake(config),
   server: (config) => new BoxServerHandshake(config),
+  // Over UDP the server answers Hellos without keeping state (stateless.ts).
+  datagram: { stateless: (config) => new BoxStatelessServer(config) },
 };

@@ -6,7 +6,7 @@
  *
  * The frame is built in one allocation: header ‖ MAC ‖ ciphertext, sealed in place.
  */
-import { BOX_MAC_SIZE, BOX_NONCE_SIZE, blake2b, secretboxOpen, secretboxSealInto } from '../../crypto/box.js';
+import { BOX_MAC_SIZE, BOX_NONCE_SIZE, blake2b, secretboxOpen, secretboxOpenInPlace, secretboxSealInto } from '../../crypto/box.js';
 import { wipe } from '../../crypto/secrets.js';
 import type { RecordCipher } from '../../record/cipher.js';
 import { writeCounterNonce, type DirectionByte } from './messages.js';
@@ -41,6 +41,11 @@ export class BoxRecordCipher implements RecordCipher {
   open(type: number, seq: bigint, _header: Uint8Array, body: Uint8Array): Uint8Array | null {
     writeCounterNonce(this.nonce, type, this.direction, seq);
     return secretboxOpen(body, this.nonce, this.key);
+  }
+
+  openInPlace(type: number, seq: bigint, _header: Uint8Array, body: Uint8Array): Uint8Array | null {
+    writeCounterNonce(this.nonce, type, this.direction, seq);
+    return secretboxOpenInPlace(body, this.nonce, this.key);
   }
 
   next(): RecordCipher {
