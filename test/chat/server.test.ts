@@ -40,7 +40,7 @@ describe('chat server over TCP', () => {
   });
 
   const join = async (user: string, signup = false, password = PW): Promise<{ client: ChatClient; events: Events }> => {
-    const client = await connectChat({ port: listener.port, serverKey: serverKey.publicKey }, { user, password, signup });
+    const client = await connectChat({ port: listener.port, serverKey: serverKey.publicKey, transport: 'tcp' }, { user, password, signup });
     open.push(client);
     return { client, events: new Events(client) };
   };
@@ -174,7 +174,7 @@ describe('chat server over TCP', () => {
 describe('chat server sign-in deadline', () => {
   it('closes a session that does not sign in', async () => {
     const logs: string[] = [];
-    const listener = await listenChat({ server: { key: serverKey }, store: memoryAccountStore(), limits: { signInTimeoutMs: 100 }, log: (l) => logs.push(l) });
+    const listener = await listenChat({ server: { key: serverKey }, transport: 'tcp', store: memoryAccountStore(), limits: { signInTimeoutMs: 100 }, log: (l) => logs.push(l) });
     try {
       const session = await connect({ port: listener.port, serverKey: serverKey.publicKey });
       session.on('error', () => {});
@@ -188,9 +188,9 @@ describe('chat server sign-in deadline', () => {
 });
 
 describe('chat server shutdown', () => {
-  it('says goodbye to every client, which then closes', async () => {
-    const listener = await listenChat({ server: { key: serverKey }, store: memoryAccountStore(), passwordCost: cost });
-    const client = await connectChat({ port: listener.port, serverKey: serverKey.publicKey }, { user: 'alice', password: PW, signup: true });
+  it.each(['tcp', 'udp'] as const)('says goodbye to every client, which then closes (%s)', async (transport) => {
+    const listener = await listenChat({ server: { key: serverKey }, transport, store: memoryAccountStore(), passwordCost: cost });
+    const client = await connectChat({ port: listener.port, serverKey: serverKey.publicKey, transport }, { user: 'alice', password: PW, signup: true });
     const events = new Events(client);
     const closed = new Promise((resolve) => client.once('close', resolve));
     await listener.close();
