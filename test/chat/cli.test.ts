@@ -112,5 +112,8 @@ describe('sealwire chat-server and chat (line mode, TCP)', () => {
     expect(r.stderr).toMatch(/--password-file FILE or set SEALWIRE_PASSWORD/);
     const bad = await runCli(['chat', `127.0.0.1:${port}`, '--tcp', '--user', 'alice', '--password', 'x']);
     expect(bad.code).toBe(2);
+    const both = await runCli(['chat-server', '--key', t.path('server'), '--tcp', '--udp']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--tcp and --udp exclude each other/);
   });
 });

@@ -12,6 +12,7 @@ import { openAccountStore } from '../../chat/store.js';
 import { DEFAULT_CHAT_TRANSPORT, listenChat } from '../../chat/net.js';
 import { DEFAULT_LIMITS } from '../../chat/limits.js';
 import { parsePort, parsePositiveInt, parseSuite } from '../args.js';
+import { UsageError } from '../errors.js';
 
 interface ChatServerCliOptions {
   key: string;
@@ -54,6 +55,7 @@ async function chatServer(opts: ChatServerCliOptions): Promise<number> {
     burst: parsePositiveInt(opts.burst, '--burst'),
     maxMembers: parsePositiveInt(opts.maxMembers, '--max-members'),
   };
+  if (opts.tcp && opts.udp) throw new UsageError('--tcp and --udp exclude each other');
   const transport = opts.tcp ? 'tcp' : opts.udp ? 'udp' : DEFAULT_CHAT_TRANSPORT;
   const key = loadKeyPair(opts.key);
   const store = openAccountStore(opts.db);

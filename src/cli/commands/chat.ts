@@ -62,6 +62,7 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
 async function chat(target: string, opts: ChatCliOptions): Promise<number> {
   const { host, port } = parseHostPort(target);
   const suite = parseSuite(opts.suite);
+  if (opts.tcp && opts.udp) throw new UsageError('--tcp and --udp exclude each other');
   const transport: ChatTransport = opts.tcp ? 'tcp' : opts.udp ? 'udp' : DEFAULT_CHAT_TRANSPORT;
   const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
   const password = await readPassword(opts, process.stdin.isTTY === true);
