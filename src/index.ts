@@ -57,3 +57,18 @@ export async function connect(options: ConnectOptions | UdpConnectOptions): Prom
   if (options?.transport === 'udp') return connectUdp(options as UdpConnectOptions);
   return connectTcp(options);
 }
+
+// The chat room (docs/CHAT.md), built on the API above.
+export {
+  listenChat,
+  connectChat,
+  ChatServer,
+  ChatClient,
+  ChatRefusedError,
+  openAccountStore,
+  memoryAccountStore,
+  type ChatEvent,
+  type ChatLimits,
+  type ChatListener,
+  type ChatTransport,
+} from './chat/index.js';

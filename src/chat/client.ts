@@ -77,7 +77,7 @@ export class ChatClient extends EventEmitter {
           resolve(client);
         } else if (msg.t === 'refused') {
           reject(new ChatRefusedError(action, msg.reason));
-          channel.close();
+          channel.destroy(); // nothing more to say; the server closes its side itself
         } else {
           const ev = toEvent(msg);
           if (ev) early.push(ev);
@@ -128,8 +128,17 @@ export class ChatClient extends EventEmitter {
   }
 
   private receive(msg: ServerMessage): void {
+    if (msg.t === 'bye') {
+      // Show why, then close our side once our acknowledgements are out.
+      this.deliver({ kind: 'notice', text: msg.reason });
+      this.channel.close();
+      return;
+    }
     const ev = toEvent(msg);
-    if (!ev) return;
+    if (ev) this.deliver(ev);
+  }
+
+  private deliver(ev: ChatEvent): void {
     if (this.handler) this.handler(ev);
     else this.backlog.push(ev);
   }
@@ -154,6 +163,7 @@ function toEvent(msg: ServerMessage): ChatEvent | null {
     case 'notice':
       return { kind: 'notice', text: msg.text };
     case 'refused':
+    case 'bye':
       return { kind: 'notice', text: msg.reason };
     case 'welcome':
       return null;

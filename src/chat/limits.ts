@@ -12,6 +12,8 @@ export interface ChatLimits {
   readonly burst: number;
   /** Most members signed in to the room at once. */
   readonly maxMembers: number;
+  /** Milliseconds a session may stay open without signing in. */
+  readonly signInTimeoutMs: number;
   /** Password hashes computed at once (each takes 64 MiB); further sign-ins wait. */
   readonly concurrentHashes: number;
   /** Sign-ins waiting for a hash slot before new ones are refused as "busy". */
@@ -23,6 +25,7 @@ export const DEFAULT_LIMITS: ChatLimits = {
   ratePerSecond: 20,
   burst: 500,
   maxMembers: 100,
+  signInTimeoutMs: 30_000,
   concurrentHashes: 2,
   maxWaitingSignIns: 256,
 };

@@ -3,15 +3,16 @@
  * `createServer`, `connectChat` dials with `connect` and signs in. TCP sessions become chat
  * channels through `streamChannel`, UDP sessions through `reliableChannel`.
  */
-import { createServer, connect } from '../index.js';
+import { createServer, connect, type SealwireServer, type UdpServer, type UdpOptions } from '../index.js';
 import type { ConnectOptions, ServerOptions } from '../options.js';
-import type { SecureSession } from '../transport/secure-session.js';
-import { SealwireError } from '../errors.js';
+import type { SealwireError } from '../errors.js';
 import { ChatServer, type ChatServerOptions } from './server.js';
 import { ChatClient, type Credentials } from './client.js';
-import { reliableChannel, streamChannel, type DatagramSessionLike, type MessageChannel, type ReliableChannelOptions } from './channel.js';
+import { reliableChannel, streamChannel, type MessageChannel, type ReliableChannelOptions } from './channel.js';
 
 export type ChatTransport = 'tcp' | 'udp';
+/** The chat's transport unless told otherwise: UDP, with the chat's own reliability layer. */
+export const DEFAULT_CHAT_TRANSPORT: ChatTransport = 'udp';
 
 export interface ChatListenOptions extends ChatServerOptions {
   readonly server: Omit<ServerOptions, 'transport'>;
@@ -20,6 +21,8 @@ export interface ChatListenOptions extends ChatServerOptions {
   readonly port?: number;
   /** Options of the reliability layer on UDP (tests shorten the timers). */
   readonly reliable?: ReliableChannelOptions;
+  /** UDP session options (idle timeout, keepalive). */
+  readonly udp?: UdpOptions;
 }
 
 export interface ChatListener {
@@ -29,28 +32,28 @@ export interface ChatListener {
   close(): Promise<void>;
 }
 
-interface AnyServer {
-  listen(port?: number, host?: string): Promise<{ address: string; port: number; family?: string }>;
-  close(): Promise<void>;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-}
-
 /** Starts a chat server; resolves once it listens. */
 export async function listenChat(options: ChatListenOptions): Promise<ChatListener> {
   const chat = new ChatServer(options);
-  const transport = options.transport ?? 'tcp';
   const log = options.log ?? (() => {});
-  const server = createServer({ ...options.server, transport }, (session) => {
-    chat.attach(channelFor(transport, session, options.reliable));
-  }) as unknown as AnyServer;
-  server.on('handshakeError', (err: SealwireError) => log(`handshake failed: ${err.message} [${err.code}]`));
+  const onHandshakeError = (err: SealwireError): void => log(`handshake failed: ${err.message} [${err.code}]`);
+  let server: SealwireServer | UdpServer;
+  if ((options.transport ?? DEFAULT_CHAT_TRANSPORT) === 'udp') {
+    const udp = createServer({ ...options.server, ...options.udp, transport: 'udp' }, (session) => chat.attach(reliableChannel(session, options.reliable)));
+    udp.on('handshakeError', onHandshakeError);
+    server = udp;
+  } else {
+    const tcp = createServer({ ...options.server, transport: 'tcp' }, (session) => chat.attach(streamChannel(session)));
+    tcp.on('handshakeError', onHandshakeError);
+    server = tcp;
+  }
   const addr = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   return {
     chat,
     host: addr.address,
     port: addr.port,
     close: async () => {
-      chat.close();
+      await chat.close();
       await server.close();
     },
   };
@@ -59,16 +62,17 @@ export async function listenChat(options: ChatListenOptions): Promise<ChatListen
 export interface ChatConnectOptions extends Omit<ConnectOptions, 'transport'> {
   readonly transport?: ChatTransport;
   readonly reliable?: ReliableChannelOptions;
+  readonly udp?: UdpOptions;
 }
 
 /** Connects, then signs up or in. Rejects with `ChatRefusedError` when the server refuses. */
 export async function connectChat(options: ChatConnectOptions, credentials: Credentials): Promise<ChatClient> {
-  const transport = options.transport ?? 'tcp';
-  const session = await connect({ ...options, transport });
-  return ChatClient.signIn(channelFor(transport, session, options.reliable), credentials);
-}
-
-function channelFor(transport: ChatTransport, session: unknown, reliable: ReliableChannelOptions | undefined): MessageChannel {
-  if (transport === 'udp') return reliableChannel(session as DatagramSessionLike, reliable);
-  return streamChannel(session as SecureSession);
+  const { transport, reliable, udp, ...rest } = options;
+  let channel: MessageChannel;
+  if ((transport ?? DEFAULT_CHAT_TRANSPORT) === 'udp') {
+    channel = reliableChannel(await connect({ ...rest, ...udp, transport: 'udp' }), reliable);
+  } else {
+    channel = streamChannel(await connect({ ...rest, transport: 'tcp' }));
+  }
+  return ChatClient.signIn(channel, credentials);
 }

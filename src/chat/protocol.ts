@@ -5,7 +5,7 @@
  * anything unexpected (unknown type, missing or extra field) is refused with `BAD_RECORD`.
  *
  * Client → server: signup, signin, say, msg, who, quit.
- * Server → client: welcome, refused, said, private, joined, left, online, notice.
+ * Server → client: welcome, refused, said, private, joined, left, online, notice, bye.
  *
  * Reliability (ids, acknowledgements, order) is not here: TCP gives it, and over UDP reliable.ts
  * adds it below this layer.
@@ -34,7 +34,9 @@ export type ServerMessage =
   | { t: 'joined'; user: string }
   | { t: 'left'; user: string }
   | { t: 'online'; users: string[] }
-  | { t: 'notice'; text: string };
+  | { t: 'notice'; text: string }
+  /** The server ends this session (signed in elsewhere, shutting down): the client closes. */
+  | { t: 'bye'; reason: string };
 
 type Field = 'string' | 'strings';
 const CLIENT_FIELDS: Record<ClientMessage['t'], Record<string, Field>> = {
@@ -54,6 +56,7 @@ const SERVER_FIELDS: Record<ServerMessage['t'], Record<string, Field>> = {
   left: { user: 'string' },
   online: { users: 'strings' },
   notice: { text: 'string' },
+  bye: { reason: 'string' },
 };
 
 /** Most names in one `online` / `welcome` list. */

@@ -9,9 +9,11 @@
  *     DATA  0x01 ‖ seq (u32) ‖ payload
  *     ACK   0x02 ‖ next (u32: every seq below it arrived) ‖ bitmap (u64: bit i ⇒ next+1+i arrived)
  *
- * Sender: at most `window` unacknowledged messages in flight, more wait in a bounded queue; each
- * is retransmitted when its timer runs out, the timer doubling each time (from `initialRtoMs` up
- * to `maxRtoMs`); a message still unacknowledged after `maxAttempts` sends fails the channel with
+ * Sender: sends only sequence numbers within `window` of the oldest unacknowledged one (more
+ * wait in a bounded queue); each
+ * is retransmitted when its timer runs out, the timer doubling each time up to `maxRtoMs`. The
+ * first timeout comes from the measured round trip (RFC 6298: srtt + 4·rttvar, at least
+ * `minRtoMs`, sampled only from messages sent once), `initialRtoMs` before any sample; a message still unacknowledged after `maxAttempts` sends fails the channel with
  * `TIMEOUT`. Receiver: buffers messages that arrive early (within the window), delivers strictly
  * in sequence order, drops duplicates, and acknowledges every DATA (acks coalesce until the next
  * `takeOutput`), so a lost ACK costs one retransmission, never a duplicate delivery.
@@ -31,8 +33,10 @@ const SEQ_LIMIT = 0xffff_ffff;
 export interface ReliableOptions {
   /** Messages in flight before the sender waits for acknowledgements (1-64, default 64). */
   window?: number;
-  /** First retransmission timeout, milliseconds (default 150). */
+  /** Retransmission timeout before any round trip was measured, milliseconds (default 150). */
   initialRtoMs?: number;
+  /** Floor of the measured retransmission timeout, milliseconds (default 40). */
+  minRtoMs?: number;
   /** Ceiling of the doubling retransmission timeout, milliseconds (default 2000). */
   maxRtoMs?: number;
   /** Sends of one message before the channel gives up with `TIMEOUT` (default 12). */
@@ -46,6 +50,8 @@ export interface ReliableOptions {
 interface InFlight {
   readonly seq: number;
   readonly payload: Uint8Array;
+  /** When it was first sent (the round-trip sample, if it is never retransmitted). */
+  sentAt: number;
   attempts: number;
   rto: number;
   due: number;
@@ -55,6 +61,11 @@ export class ReliableCore {
   private readonly window: number;
   private readonly initialRto: number;
   private readonly maxRto: number;
+  private readonly minRto: number;
+  /** RFC 6298 estimator: smoothed round trip and its variation (ms), once sampled. */
+  private srtt: number | undefined;
+  private rttvar = 0;
+  private rto: number;
   private readonly maxAttempts: number;
   private readonly maxQueued: number;
   private readonly maxPayload: number;
@@ -74,6 +85,8 @@ export class ReliableCore {
     this.window = clampInt(options.window ?? BITMAP_BITS, 1, BITMAP_BITS, 'window');
     this.initialRto = clampInt(options.initialRtoMs ?? 150, 1, 60_000, 'initialRtoMs');
     this.maxRto = clampInt(options.maxRtoMs ?? 2000, this.initialRto, 600_000, 'maxRtoMs');
+    this.minRto = clampInt(options.minRtoMs ?? Math.min(40, this.initialRto), 1, this.initialRto, 'minRtoMs');
+    this.rto = this.initialRto;
     this.maxAttempts = clampInt(options.maxAttempts ?? 12, 1, 1000, 'maxAttempts');
     this.maxQueued = clampInt(options.maxQueued ?? 10_000, 1, 10_000_000, 'maxQueued');
     this.maxPayload = clampInt(options.maxPayload ?? 64 * 1024, 1, 16 * 1024 * 1024, 'maxPayload');
@@ -152,16 +165,24 @@ export class ReliableCore {
   }
 
   private fillWindow(now: number): void {
-    while (this.queued.length > 0 && this.inFlight.size < this.window) {
+    // The window is a range of sequence numbers from the oldest unacknowledged one, not a count:
+    // with selective acknowledgements a count would let the sender run past what the receiver
+    // buffers (and past what one ACK bitmap can describe) while an old message is still missing.
+    while (this.queued.length > 0 && this.nextSendSeq < this.windowBase() + this.window) {
       if (this.nextSendSeq >= SEQ_LIMIT) {
         this.failure = new SealwireError('LIMIT', 'chat sequence numbers exhausted: the session must be reopened');
         throw this.failure;
       }
-      const m: InFlight = { seq: this.nextSendSeq++, payload: this.queued.shift()!, attempts: 0, rto: this.initialRto, due: 0 };
+      const m: InFlight = { seq: this.nextSendSeq++, payload: this.queued.shift()!, sentAt: now, attempts: 0, rto: this.rto, due: 0 };
       this.inFlight.set(m.seq, m);
       this.transmit(m, now);
       this.stats.sent++;
     }
+  }
+
+  private windowBase(): number {
+    for (const seq of this.inFlight.keys()) return seq; // Map order is insertion order: the oldest
+    return this.nextSendSeq;
   }
 
   private transmit(m: InFlight, now: number): void {
@@ -209,11 +230,31 @@ export class ReliableCore {
     const bitmap = r.u64('bitmap');
     r.end();
     if (next > this.nextSendSeq) throw new SealwireError('BAD_RECORD', `chat ACK acknowledges ${next} but only ${this.nextSendSeq} were sent`);
-    for (const seq of this.inFlight.keys()) {
+    for (const [seq, m] of this.inFlight) {
       const bit = seq - next - 1;
-      if (seq < next || (bit >= 0 && bit < BITMAP_BITS && ((bitmap >> BigInt(bit)) & 1n) === 1n)) this.inFlight.delete(seq);
+      if (seq < next || (bit >= 0 && bit < BITMAP_BITS && ((bitmap >> BigInt(bit)) & 1n) === 1n)) {
+        this.inFlight.delete(seq);
+        if (m.attempts === 1) this.sampleRtt(now - m.sentAt); // Karn: never from a retransmitted one
+      }
     }
     this.fillWindow(now);
+  }
+
+  /** The current retransmission timeout for new messages (ms). */
+  get currentRto(): number {
+    return this.rto;
+  }
+
+  private sampleRtt(sample: number): void {
+    const r = Math.max(0, sample);
+    if (this.srtt === undefined) {
+      this.srtt = r;
+      this.rttvar = r / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
+      this.srtt = 0.875 * this.srtt + 0.125 * r;
+    }
+    this.rto = Math.min(this.maxRto, Math.max(this.minRto, Math.ceil(this.srtt + 4 * this.rttvar)));
   }
 
   private encodeAck(): Uint8Array {

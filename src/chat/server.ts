@@ -39,6 +39,8 @@ interface Connection {
 }
 
 const WRONG_CREDENTIALS = 'wrong user name or password';
+/** How long the server keeps a session open after `quit` for the client to close it (ms). */
+const QUIT_LINGER_MS = 10_000;
 
 export class ChatServer extends EventEmitter {
   readonly limits: ChatLimits;
@@ -72,6 +74,13 @@ export class ChatServer extends EventEmitter {
   attach(channel: MessageChannel): void {
     const conn: Connection = { channel, state: 'new', user: null };
     this.connections.add(conn);
+    const deadline = setTimeout(() => {
+      if (conn.state !== 'new' && conn.state !== 'authenticating') return;
+      this.log(`closing ${this.who(conn)}: no sign-in within ${this.limits.signInTimeoutMs} ms`);
+      conn.state = 'closed';
+      channel.destroy(new SealwireError('TIMEOUT', 'no sign-in in time'));
+    }, this.limits.signInTimeoutMs);
+    deadline.unref();
     channel.on('message', (bytes) => {
       let msg: ClientMessage;
       try {
@@ -84,6 +93,7 @@ export class ChatServer extends EventEmitter {
       this.handle(conn, msg);
     });
     channel.once('close', (error) => {
+      clearTimeout(deadline);
       this.connections.delete(conn);
       if (error) this.log(`session ${this.who(conn)} failed: ${error.message} [${error.code}]`);
       this.signOut(conn);
@@ -91,13 +101,27 @@ export class ChatServer extends EventEmitter {
     });
   }
 
-  /** Closes every session (sign-outs are not announced). */
-  close(): void {
-    for (const c of this.connections) {
+  /**
+   * Says goodbye to every session and closes it (sign-outs are not announced). Resolves once all
+   * have closed; sessions still open after `graceMs` are dropped.
+   */
+  close(graceMs = 2000): Promise<void> {
+    const open = [...this.connections].filter((c) => !c.channel.closed);
+    const closed = open.map((c) => new Promise<void>((resolve) => c.channel.once('close', () => resolve())));
+    for (const c of open) {
       c.state = 'closed';
+      this.send(c, { t: 'bye', reason: 'the server is shutting down' });
       c.channel.close();
     }
     this.members.clear();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        for (const c of open) c.channel.destroy();
+        resolve();
+      }, graceMs);
+    });
+    return Promise.race([Promise.all(closed).then(() => undefined), grace]).finally(() => clearTimeout(timer));
   }
 
   private handle(conn: Connection, msg: ClientMessage): void {
@@ -107,14 +131,17 @@ export class ChatServer extends EventEmitter {
           conn.state = 'authenticating';
           void this.authenticate(conn, msg);
         } else if (msg.t === 'quit') {
-          conn.channel.close();
+          conn.state = 'closed';
+          this.closeAfterLinger(conn);
         } else {
           this.send(conn, { t: 'notice', text: 'sign in first' });
         }
         return;
       case 'authenticating':
-        if (msg.t === 'quit') conn.channel.close();
-        else this.send(conn, { t: 'notice', text: 'sign-in in progress' });
+        if (msg.t === 'quit') {
+          conn.state = 'closed';
+          this.closeAfterLinger(conn);
+        } else this.send(conn, { t: 'notice', text: 'sign-in in progress' });
         return;
       case 'member':
         this.handleMember(conn, msg);
@@ -135,7 +162,7 @@ export class ChatServer extends EventEmitter {
       case 'quit':
         this.signOut(conn);
         conn.state = 'closed';
-        conn.channel.close();
+        this.closeAfterLinger(conn);
         return;
       case 'who':
         if (!this.allow(conn)) return;
@@ -184,6 +211,11 @@ export class ChatServer extends EventEmitter {
   }
 
   private async authenticate(conn: Connection, msg: { t: 'signin' | 'signup'; user: string; password: string }): Promise<void> {
+    if (this.roomFull(msg.user)) {
+      // Refused before any work (and before a sign-up creates the account); admit() checks again.
+      this.refuse(conn, msg.t, this.fullReason());
+      return;
+    }
     const job = this.hashing.run(() => (msg.t === 'signup' ? this.signUp(msg.user, msg.password) : this.signIn(msg.user, msg.password)));
     let result: { ok: true; name: string } | { ok: false; reason: string };
     if (!job) result = { ok: false, reason: 'server busy; try again later' };
@@ -197,13 +229,35 @@ export class ChatServer extends EventEmitter {
     }
     if (conn.state !== 'authenticating') return; // the session went away meanwhile
     if (!result.ok) {
-      this.log(`${msg.t} refused for ${this.who(conn)}: ${result.reason}`);
-      this.send(conn, { t: 'refused', reason: result.reason });
-      conn.state = 'closed';
-      conn.channel.close();
+      this.refuse(conn, msg.t, result.reason);
       return;
     }
     this.admit(conn, result.name, msg.t);
+  }
+
+  /**
+   * After `quit` the client closes the session once its messages are acknowledged. The server
+   * waits for that instead of closing first: over UDP, closing at once could strand the client's
+   * retransmission of `quit` if our acknowledgement was lost. It drops the session after a while
+   * regardless.
+   */
+  private closeAfterLinger(conn: Connection): void {
+    setTimeout(() => conn.channel.destroy(), QUIT_LINGER_MS).unref();
+  }
+
+  private roomFull(user: string): boolean {
+    return this.members.size >= this.limits.maxMembers && !this.members.has(user.toLowerCase());
+  }
+
+  private fullReason(): string {
+    return `the room is full (at most ${this.limits.maxMembers} signed in)`;
+  }
+
+  private refuse(conn: Connection, how: 'signin' | 'signup', reason: string): void {
+    this.log(`${how} refused for ${this.who(conn)}: ${reason}`);
+    this.send(conn, { t: 'refused', reason });
+    conn.state = 'closed';
+    conn.channel.close();
   }
 
   private async signUp(user: string, password: string): Promise<{ ok: true; name: string } | { ok: false; reason: string }> {
@@ -229,11 +283,8 @@ export class ChatServer extends EventEmitter {
   private admit(conn: Connection, name: string, how: 'signin' | 'signup'): void {
     const key = name.toLowerCase();
     const previous = this.members.get(key);
-    if (!previous && this.members.size >= this.limits.maxMembers) {
-      this.send(conn, { t: 'refused', reason: `the room is full (${this.limits.maxMembers} members)` });
-      this.log(`${how} refused for ${name}: room full`);
-      conn.state = 'closed';
-      conn.channel.close();
+    if (!previous && this.roomFull(name)) {
+      this.refuse(conn, how, this.fullReason());
       return;
     }
     conn.user = name;
@@ -241,7 +292,7 @@ export class ChatServer extends EventEmitter {
     if (previous) {
       // The newer session takes over; the user never left, so nobody else is told anything.
       previous.state = 'replaced';
-      this.send(previous, { t: 'notice', text: `${name} signed in from another session; this one is closed` });
+      this.send(previous, { t: 'bye', reason: `${name} signed in from another session; this one is closed` });
       previous.channel.close();
       this.members.delete(key);
       this.members.set(key, conn);

@@ -3,61 +3,9 @@
  * mode, as child processes talking over loopback TCP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { CLI, portOf, runCli, startCli, tempDir, type Background } from '../helpers/cli.js';
-
-/** A `sealwire chat` process in line mode: write lines, wait for output lines, collect the exit. */
-class ChatProcess {
-  readonly lines: string[] = [];
-  stderr = '';
-  readonly exited: Promise<number | null>;
-  private readonly child: ChildProcess;
-  private partial = '';
-  private waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
-
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [CLI, 'chat', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
-    this.child.stdout!.on('data', (c: Buffer) => {
-      this.partial += c.toString();
-      const parts = this.partial.split('\n');
-      this.partial = parts.pop()!;
-      for (const line of parts) {
-        this.lines.push(line);
-        this.waiters = this.waiters.filter((w) => !(w.re.test(line) && (w.resolve(line), true)));
-      }
-    });
-    this.child.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString()));
-    this.child.stdin!.on('error', () => {});
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 25_000);
-    timer.unref();
-    void this.exited.then(() => clearTimeout(timer));
-  }
-
-  /** Resolves with the first output line (seen or future) that matches. */
-  waitFor(re: RegExp): Promise<string> {
-    const seen = this.lines.find((l) => re.test(l));
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ re, resolve });
-      void this.exited.then(() => reject(new Error(`chat exited before printing ${re}; stdout: ${this.lines.join(' | ')}; stderr: ${this.stderr}`)));
-    });
-  }
-
-  write(...lines: string[]): void {
-    this.child.stdin!.write(lines.map((l) => `${l}\n`).join(''));
-  }
-
-  end(): Promise<number | null> {
-    this.child.stdin!.end();
-    return this.exited;
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
-  }
-}
+import { portOf, runCli, startCli, tempDir, type Background } from '../helpers/cli.js';
+import { ChatProcess } from './helpers.js';
 
 describe('sealwire chat-server and chat (line mode, TCP)', () => {
   const t = tempDir('sealwire-chat-');
@@ -68,8 +16,8 @@ describe('sealwire chat-server and chat (line mode, TCP)', () => {
   const clients: ChatProcess[] = [];
   const passwords = { alice: 'alice-secret-pw-1', bob: 'bob-secret-pw-22', carol: 'carol-secret-pw-333' };
 
-  const startServer = async (): Promise<void> => {
-    server = await startCli(['chat-server', '--tcp', '--key', t.path('server'), '--db', t.path('chat.db'), '--port', '0'], { env });
+  const startServer = async (extra: string[] = []): Promise<void> => {
+    server = await startCli(['chat-server', '--tcp', '--key', t.path('server'), '--db', t.path('chat.db'), '--port', '0', ...extra], { env });
     port = portOf(server.firstLine);
   };
   const chat = (user: keyof typeof passwords, extra: string[] = [], how: 'file' | 'env' = 'file', password = passwords[user]): ChatProcess => {
@@ -136,10 +84,15 @@ describe('sealwire chat-server and chat (line mode, TCP)', () => {
     const db = readFileSync(t.path('chat.db'));
     for (const pw of Object.values(passwords)) expect(db.includes(Buffer.from(pw))).toBe(false);
     expect(db.includes(Buffer.from('$argon2id$'))).toBe(true);
-    await startServer();
+    await startServer(['--max-message', '40', '--max-members', '1']);
 
     const alice = chat('alice');
     expect(await alice.waitFor(/^!/)).toBe('! signed in as alice');
+    alice.write('x'.repeat(41));
+    expect(await alice.waitFor(/too long/)).toBe('! message too long (41 bytes, limit 40); not delivered');
+    const bob = chat('bob');
+    expect(await bob.exited).toBe(1);
+    expect(bob.stderr.trim()).toBe('sealwire chat: sign-in refused: the room is full (at most 1 signed in)');
     expect(await alice.end()).toBe(0);
 
     const wrong = chat('bob', [], 'env', 'not-bobs-password');
@@ -159,5 +112,8 @@ describe('sealwire chat-server and chat (line mode, TCP)', () => {
     expect(r.stderr).toMatch(/--password-file FILE or set SEALWIRE_PASSWORD/);
     const bad = await runCli(['chat', `127.0.0.1:${port}`, '--tcp', '--user', 'alice', '--password', 'x']);
     expect(bad.code).toBe(2);
+    const both = await runCli(['chat-server', '--key', t.path('server'), '--tcp', '--udp']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--tcp and --udp exclude each other/);
   });
 });

@@ -1,5 +1,10 @@
-/** Test helpers for the chat: cheap password hashing, event collectors, a lossy datagram pair. */
+/**
+ * Test helpers for the chat: cheap password hashing, event collectors, a lossy datagram pair, and
+ * a `sealwire chat` child process in line mode.
+ */
 import { EventEmitter } from 'node:events';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { CLI } from '../helpers/cli.js';
 import type { ChatClient, ChatEvent } from '../../src/chat/client.js';
 import type { PasswordCost } from '../../src/crypto/password.js';
 import type { DatagramSessionLike } from '../../src/chat/channel.js';
@@ -89,4 +94,56 @@ export function lossyDatagramPair(loss: number, seed: number, maxDelayMs = 5): [
   a.peer = b;
   b.peer = a;
   return [a, b];
+}
+
+/** A `sealwire chat` process in line mode: write lines, wait for output lines, collect the exit. */
+export class ChatProcess {
+  readonly lines: string[] = [];
+  stderr = '';
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+  private partial = '';
+  private waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
+
+  constructor(args: string[], env: NodeJS.ProcessEnv) {
+    this.child = spawn(process.execPath, [CLI, 'chat', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+    this.child.stdout!.on('data', (c: Buffer) => {
+      this.partial += c.toString();
+      const parts = this.partial.split('\n');
+      this.partial = parts.pop()!;
+      for (const line of parts) {
+        this.lines.push(line);
+        this.waiters = this.waiters.filter((w) => !(w.re.test(line) && (w.resolve(line), true)));
+      }
+    });
+    this.child.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString()));
+    this.child.stdin!.on('error', () => {});
+    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 25_000);
+    timer.unref();
+    void this.exited.then(() => clearTimeout(timer));
+  }
+
+  /** Resolves with the first output line (seen or future) that matches. */
+  waitFor(re: RegExp): Promise<string> {
+    const seen = this.lines.find((l) => re.test(l));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ re, resolve });
+      void this.exited.then(() => reject(new Error(`chat exited before printing ${re}; stdout: ${this.lines.join(' | ')}; stderr: ${this.stderr}`)));
+    });
+  }
+
+  write(...lines: string[]): void {
+    this.child.stdin!.write(lines.map((l) => `${l}\n`).join(''));
+  }
+
+  end(): Promise<number | null> {
+    this.child.stdin!.end();
+    return this.exited;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
 }

@@ -25,6 +25,7 @@ describe('chat protocol', () => {
       { t: 'left', user: 'b' },
       { t: 'online', users: [] },
       { t: 'notice', text: 'n' },
+      { t: 'bye', reason: 'r' },
     ];
     for (const m of server) expect(decodeServerMessage(encodeMessage(m))).toEqual(m);
   });

@@ -63,6 +63,47 @@ describe('ReliableCore', () => {
     expect(core.takeOutput()).toHaveLength(2);
   });
 
+  it('counts the window from the oldest unacknowledged message, so a hole stops the sender', () => {
+    const core = new ReliableCore({ window: 4 });
+    for (let i = 0; i < 10; i++) core.send(Buffer.from([i]), 0);
+    expect(core.takeOutput()).toHaveLength(4); // seq 0-3
+    const ack = (next: number, bitmap: bigint): Buffer => {
+      const b = Buffer.alloc(13);
+      b[0] = RELIABLE_ACK;
+      b.writeUInt32BE(next, 1);
+      b.writeBigUInt64BE(bitmap, 5);
+      return b;
+    };
+    core.receive(ack(0, 0b111n), 1); // 1, 2, 3 arrived; 0 is missing
+    expect(core.takeOutput()).toEqual([]); // seq 4 would be outside 0 + 4
+    core.receive(ack(4, 0n), 2);
+    expect(core.takeOutput().map((d) => Buffer.from(d).readUInt32BE(1))).toEqual([4, 5, 6, 7]);
+  });
+
+  it('retransmits nothing on a network that loses nothing', () => {
+    // Round trips of 20-30 ms stay below the 40 ms floor of the timeout, so no timer may fire.
+    const net = new LossyNet({ loss: 0, duplicate: 0, minDelay: 10, maxDelay: 15 }, 3);
+    for (const t of texts('x', 300)) net.send('a', t);
+    net.run();
+    expect(net.delivered.b).toHaveLength(300);
+    expect(net.a.stats.retransmitted).toBe(0);
+  });
+
+  it('measures the round trip and shortens the retransmission timeout to it (not below the floor)', () => {
+    const a = new ReliableCore({ initialRtoMs: 150, minRtoMs: 20 });
+    const b = new ReliableCore();
+    expect(a.currentRto).toBe(150);
+    for (let i = 0; i < 20; i++) {
+      const t = i * 100;
+      a.send(Buffer.from([i]), t);
+      for (const d of a.takeOutput()) b.receive(d, t + 5);
+      for (const d of b.takeOutput()) a.receive(d, t + 10); // a 10 ms round trip
+    }
+    expect(a.currentRto).toBe(20);
+    a.send(Buffer.from('next'), 5000);
+    expect(a.nextTimeout()).toBe(5020);
+  });
+
   it('retransmits with a doubling timeout and gives up with TIMEOUT when the peer is gone', () => {
     const core = new ReliableCore({ initialRtoMs: 100, maxRtoMs: 800, maxAttempts: 5 });
     core.send(Buffer.from('hello'), 0);

@@ -40,7 +40,7 @@ describe('chat server over TCP', () => {
   });
 
   const join = async (user: string, signup = false, password = PW): Promise<{ client: ChatClient; events: Events }> => {
-    const client = await connectChat({ port: listener.port, serverKey: serverKey.publicKey }, { user, password, signup });
+    const client = await connectChat({ port: listener.port, serverKey: serverKey.publicKey, transport: 'tcp' }, { user, password, signup });
     open.push(client);
     return { client, events: new Events(client) };
   };
@@ -133,8 +133,14 @@ describe('chat server over TCP', () => {
   it('refuses a sign-in when the room is full', async () => {
     now += 100_000;
     const members = await Promise.all(['alice', 'bob', 'carol', 'erin'].map((u) => join(u, u === 'erin')));
-    await expect(join('frank', true)).rejects.toThrow('sign-up refused: the room is full (4 members)');
-    await Promise.all(members.map((m) => m.client.quit()));
+    await expect(join('frank', true)).rejects.toThrow('sign-up refused: the room is full (at most 4 signed in)');
+    // Signing in again as a member is a takeover, not a fifth member.
+    const again = await join('erin');
+    await members[3]!.events.notice(/another session/);
+    await Promise.all([...members.slice(0, 3).map((m) => m.client.quit()), again.client.quit()]);
+    // frank's refused sign-up created no account: the room has room again, and the name is free.
+    const frank = await join('frank', true);
+    await frank.client.quit();
   });
 
   it('lets a second sign-in take over the first session, without leave/join notices', async () => {
@@ -165,6 +171,34 @@ describe('chat server over TCP', () => {
   });
 });
 
+describe('chat server sign-in deadline', () => {
+  it('closes a session that does not sign in', async () => {
+    const logs: string[] = [];
+    const listener = await listenChat({ server: { key: serverKey }, transport: 'tcp', store: memoryAccountStore(), limits: { signInTimeoutMs: 100 }, log: (l) => logs.push(l) });
+    try {
+      const session = await connect({ port: listener.port, serverKey: serverKey.publicKey });
+      session.on('error', () => {});
+      session.resume();
+      await new Promise((resolve) => session.once('close', resolve));
+      expect(logs.join('\n')).toMatch(/no sign-in within 100 ms/);
+    } finally {
+      await listener.close();
+    }
+  });
+});
+
+describe('chat server shutdown', () => {
+  it.each(['tcp', 'udp'] as const)('says goodbye to every client, which then closes (%s)', async (transport) => {
+    const listener = await listenChat({ server: { key: serverKey }, transport, store: memoryAccountStore(), passwordCost: cost });
+    const client = await connectChat({ port: listener.port, serverKey: serverKey.publicKey, transport }, { user: 'alice', password: PW, signup: true });
+    const events = new Events(client);
+    const closed = new Promise((resolve) => client.once('close', resolve));
+    await listener.close();
+    expect(await events.notice(/shutting down/)).toEqual({ kind: 'notice', text: 'the server is shutting down' });
+    expect(await closed).toBeNull();
+  });
+});
+
 describe('chat over a lossy datagram channel', () => {
   it("delivers alice's 100 messages to bob exactly once and in order through 10% loss and reordering", async () => {
     const chat = new ChatServer({ store: memoryAccountStore(), passwordCost: cost });
@@ -190,6 +224,6 @@ describe('chat over a lossy datagram channel', () => {
     await a.next((e) => e.kind === 'left');
     await alice.quit();
     expect(aliceChannel.core.stats.retransmitted + bobChannel.core.stats.retransmitted).toBeGreaterThan(0);
-    chat.close();
+    await chat.close();
   });
 });

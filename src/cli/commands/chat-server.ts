@@ -9,10 +9,10 @@ import type { Command } from 'commander';
 import { loadKeyPair } from '../../keys/files.js';
 import { DEFAULT_SUITE } from '../../suites/index.js';
 import { openAccountStore } from '../../chat/store.js';
-import { listenChat } from '../../chat/net.js';
+import { DEFAULT_CHAT_TRANSPORT, listenChat } from '../../chat/net.js';
 import { DEFAULT_LIMITS } from '../../chat/limits.js';
 import { parsePort, parsePositiveInt, parseSuite } from '../args.js';
-import { DEFAULT_CHAT_TRANSPORT } from './chat.js';
+import { UsageError } from '../errors.js';
 
 interface ChatServerCliOptions {
   key: string;
@@ -34,8 +34,8 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .description('run a secure chat room: accounts, presence, public and private messages')
     .requiredOption('--key <path>', 'server private key file')
     .option('--suite <suite>', 'protocol suite', DEFAULT_SUITE)
-    .option('--tcp', 'serve over TCP')
-    .option('--udp', 'serve over UDP')
+    .option('--tcp', 'serve over TCP (default: UDP)')
+    .option('--udp', 'serve over UDP (the default)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 picks a free port)', '0')
     .option('--db <file>', 'SQLite account database (created on first run)', 'sealwire-chat.db')
@@ -55,6 +55,7 @@ async function chatServer(opts: ChatServerCliOptions): Promise<number> {
     burst: parsePositiveInt(opts.burst, '--burst'),
     maxMembers: parsePositiveInt(opts.maxMembers, '--max-members'),
   };
+  if (opts.tcp && opts.udp) throw new UsageError('--tcp and --udp exclude each other');
   const transport = opts.tcp ? 'tcp' : opts.udp ? 'udp' : DEFAULT_CHAT_TRANSPORT;
   const key = loadKeyPair(opts.key);
   const store = openAccountStore(opts.db);

@@ -20,14 +20,12 @@ import { generateKeyPairAsync, type KeyPair } from '../../keys/key.js';
 import { sealwireHome } from '../../keys/home.js';
 import { DEFAULT_SUITE, getSuite } from '../../suites/index.js';
 import type { SuiteName } from '../../session/handshake.js';
-import { connectChat, type ChatTransport } from '../../chat/net.js';
+import { DEFAULT_CHAT_TRANSPORT, connectChat, type ChatTransport } from '../../chat/net.js';
 import type { ChatClient, ChatEvent } from '../../chat/client.js';
 import { HELP, formatLine, parseInput, prompt, tuiLine, tuiOwnLine, type InputCommand } from '../../chat/render.js';
 import { parseHostPort, parseSuite } from '../args.js';
 import { UsageError } from '../errors.js';
 
-/** The transport when neither --tcp nor --udp is given. */
-export const DEFAULT_CHAT_TRANSPORT: ChatTransport = 'tcp';
 /** Environment variable read for the password when no --password-file is given. */
 export const PASSWORD_ENV = 'SEALWIRE_PASSWORD';
 const MAX_PASSWORD_FILE = 4096;
@@ -53,8 +51,8 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .option('--server-key <file|fingerprint>', "the server's public key file or SHA256: fingerprint (default: known_hosts, trust on first use)")
     .option('--key <path>', 'this client\'s private key (default: ~/.sealwire/id_<type>, created on first use)')
     .option('--suite <suite>', 'protocol suite', DEFAULT_SUITE)
-    .option('--tcp', 'connect over TCP')
-    .option('--udp', 'connect over UDP')
+    .option('--tcp', 'connect over TCP (default: UDP)')
+    .option('--udp', 'connect over UDP (the default)')
     .option('--password-file <file>', `read the password from the first line of FILE (else $${PASSWORD_ENV}, else a prompt)`)
     .option('--signup', 'create the account, then sign in')
     .option('--known-hosts <file>', 'known_hosts file for trust on first use')
@@ -64,9 +62,10 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
 async function chat(target: string, opts: ChatCliOptions): Promise<number> {
   const { host, port } = parseHostPort(target);
   const suite = parseSuite(opts.suite);
+  if (opts.tcp && opts.udp) throw new UsageError('--tcp and --udp exclude each other');
   const transport: ChatTransport = opts.tcp ? 'tcp' : opts.udp ? 'udp' : DEFAULT_CHAT_TRANSPORT;
   const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
-  const password = await readPassword(opts, tty);
+  const password = await readPassword(opts, process.stdin.isTTY === true);
   const key = await identityKey(suite, opts.key);
   const client = await connectChat(
     { host, port, suite, key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, transport },
@@ -76,7 +75,7 @@ async function chat(target: string, opts: ChatCliOptions): Promise<number> {
 }
 
 /** The password: --password-file, then $SEALWIRE_PASSWORD, then a prompt on the terminal. */
-async function readPassword(opts: ChatCliOptions, tty: boolean): Promise<string> {
+async function readPassword(opts: ChatCliOptions, canPrompt: boolean): Promise<string> {
   if (opts.passwordFile) {
     let buf: Buffer;
     try {
@@ -91,7 +90,7 @@ async function readPassword(opts: ChatCliOptions, tty: boolean): Promise<string>
   }
   const env = process.env[PASSWORD_ENV];
   if (env) return env;
-  if (!tty) throw new UsageError(`no password: give --password-file FILE or set ${PASSWORD_ENV} (there is no terminal to ask)`);
+  if (!canPrompt) throw new UsageError(`no password: give --password-file FILE or set ${PASSWORD_ENV} (there is no terminal to ask)`);
   const pw = await promptHidden(`password for ${opts.user}: `);
   if (pw === '') throw new UsageError('empty password');
   return pw;
