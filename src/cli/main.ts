@@ -10,6 +10,7 @@ import { register as fingerprint } from './commands/fingerprint.js';
 import { register as serve } from './commands/serve.js';
 import { register as connect } from './commands/connect.js';
 import { register as demo } from './commands/demo.js';
+import { register as bench } from './commands/bench.js';
 
 // A reader that goes away (`sealwire demo | head`) is not a failure worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
@@ -36,7 +37,7 @@ const run = (fn: () => Promise<number>): void => {
   );
 };
 
-for (const reg of [keygen, fingerprint, serve, connect, demo]) reg(program, run);
+for (const reg of [keygen, fingerprint, serve, connect, demo, bench]) reg(program, run);
 program.hook('preAction', (_this, action) => {
   current = action.name();
 });
