@@ -5,7 +5,7 @@
  */
 import type { Host } from './host.js';
 import type { Material } from './clients.js';
-import type { Summary } from './stats.js';
+import { median, summarize, type Summary } from './stats.js';
 
 export interface BenchOptions {
   /** Measured runs per figure and implementation. */
@@ -83,30 +83,51 @@ export interface Measured<H> {
   teardown(handle: H): Promise<void>;
 }
 
+/** Values of one implementation's runs, with the CPU each process used during them. */
+export interface RunValues {
+  readonly values: number[];
+  /** CPU time of the client process per second of the run (1 = one core busy). */
+  readonly clientCores: number[];
+  /** The same for the server process (absent when the servers run in this process). */
+  readonly serverCores: number[];
+}
+
 /**
  * Runs `runs` rounds; each round measures every implementation once. An implementation that
  * fails is reported as failed with its error (the other implementations go on); its remaining
- * steps still tick the progress bar.
+ * steps still tick the progress bar. CPU use of both processes is sampled around each run: on a
+ * shared machine, CPU time per operation is steadier than the rate itself.
  */
-export async function interleaved<H>(ctx: FigureContext, figureId: string, impls: readonly string[], m: Measured<H>): Promise<Map<string, number[] | Error>> {
+export async function interleaved<H>(ctx: FigureContext, figureId: string, impls: readonly string[], m: Measured<H>): Promise<Map<string, RunValues | Error>> {
   const handles = new Map<string, H>();
-  const results = new Map<string, number[] | Error>();
+  const results = new Map<string, RunValues | Error>();
   try {
     for (const impl of impls) {
       try {
         handles.set(impl, await m.setup(impl));
-        results.set(impl, []);
+        results.set(impl, { values: [], clientCores: [], serverCores: [] });
       } catch (e) {
         results.set(impl, asError(e));
       }
     }
     for (let r = 0; r < ctx.options.runs; r++) {
       for (const impl of impls) {
-        const values = results.get(impl);
+        const rv = results.get(impl);
         const h = handles.get(impl);
-        if (Array.isArray(values) && h !== undefined) {
+        if (rv && !(rv instanceof Error) && h !== undefined) {
           try {
-            values.push(await m.measure(h, impl));
+            const server0 = ctx.host.separate ? await ctx.host.cpu() : null;
+            const client0 = process.cpuUsage();
+            const t0 = now();
+            const value = await m.measure(h, impl);
+            const wallUs = (now() - t0) * 1000;
+            const client = process.cpuUsage(client0);
+            rv.values.push(value);
+            rv.clientCores.push((client.user + client.system) / wallUs);
+            if (server0) {
+              const server1 = await ctx.host.cpu();
+              rv.serverCores.push((server1.user - server0.user + server1.system - server0.system) / wallUs);
+            }
           } catch (e) {
             results.set(impl, asError(e));
           }
@@ -124,11 +145,24 @@ export function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
-/** Turns measured values into outcomes (median, min, max). */
-export function outcomes(results: Map<string, number[] | Error>, summarize: (v: number[]) => Summary): Outcome[] {
-  return [...results].map(([impl, v]) =>
-    v instanceof Error ? { impl, status: 'failed', note: v.message } : { impl, status: 'ok', summary: summarize(v) },
-  );
+/**
+ * Turns measured values into outcomes (median, min, max), with the CPU cost per unit of the
+ * figure in `extra`: cores busy in each process, and CPU microseconds per unit (per MB, per round
+ * trip, per handshake, per message) = cores / rate.
+ */
+export function outcomes(results: Map<string, RunValues | Error>): Outcome[] {
+  return [...results].map(([impl, v]): Outcome => {
+    if (v instanceof Error) return { impl, status: 'failed', note: v.message };
+    const extra: Record<string, number> = {
+      clientCores: median(v.clientCores),
+      clientCpuUsPerUnit: median(v.values.map((x, i) => (v.clientCores[i]! / x) * 1e6)),
+    };
+    if (v.serverCores.length === v.values.length && v.values.length > 0) {
+      extra.serverCores = median(v.serverCores);
+      extra.serverCpuUsPerUnit = median(v.values.map((x, i) => (v.serverCores[i]! / x) * 1e6));
+    }
+    return { impl, status: 'ok', summary: summarize(v.values), extra };
+  });
 }
 
 export const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

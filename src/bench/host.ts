@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Counters, HostReply, HostRequest, MemorySample, ServerMaterial, Started, TcpImpl, TcpMode, UdpImpl } from './protocol.js';
+import type { Counters, CpuSample, HostReply, HostRequest, MemorySample, ServerMaterial, Started, TcpImpl, TcpMode, UdpImpl } from './protocol.js';
 
 export interface Host {
   /** True when the servers run in a process of their own. */
@@ -17,6 +17,8 @@ export interface Host {
   stop(id: number): Promise<void>;
   counters(id: number): Promise<Counters>;
   memory(): Promise<MemorySample>;
+  /** CPU time the server process has used so far. */
+  cpu(): Promise<CpuSample>;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,10 @@ abstract class BaseHost implements Host {
 
   memory(): Promise<MemorySample> {
     return this.request({ cmd: 'memory' }) as Promise<MemorySample>;
+  }
+
+  cpu(): Promise<CpuSample> {
+    return this.request({ cmd: 'cpu' }) as Promise<CpuSample>;
   }
 
   abstract close(): Promise<void>;
@@ -77,7 +83,9 @@ export class ChildHost extends BaseHost {
 
   private constructor(script: string) {
     super();
-    this.child = fork(script, [], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    // SEALWIRE_BENCH_SERVER_NODE_OPTIONS adds node flags to the server process (e.g. --cpu-prof).
+    const extra = (process.env.SEALWIRE_BENCH_SERVER_NODE_OPTIONS ?? '').split(/\s+/).filter((a) => a.length > 0);
+    this.child = fork(script, [], { execArgv: ['--expose-gc', ...extra], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
     this.child.on('message', (r: HostReply) => {
       const p = this.pending.get(r.id);
       if (!p) return;

@@ -31,6 +31,7 @@ export type HostRequest =
   | { readonly cmd: 'stop'; readonly id: number }
   | { readonly cmd: 'counters'; readonly id: number }
   | { readonly cmd: 'memory' }
+  | { readonly cmd: 'cpu' }
   | { readonly cmd: 'exit' };
 
 export interface Started {
@@ -55,6 +56,12 @@ export interface MemorySample {
   readonly external: number;
   /** True when a full GC ran before the sample (the host runs with --expose-gc). */
   readonly gc: boolean;
+}
+
+/** `process.cpuUsage()` of the server process, microseconds. */
+export interface CpuSample {
+  readonly user: number;
+  readonly system: number;
 }
 
 export type HostReply = { readonly id: number; readonly ok: true; readonly result: unknown } | { readonly id: number; readonly ok: false; readonly error: string };

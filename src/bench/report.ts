@@ -101,22 +101,30 @@ function pad(s: string, width: number, right = false): string {
   return right ? s.padStart(width) : s.padEnd(width);
 }
 
+/** CPU microseconds per unit in the client and the server process: `12+9`. */
+function cpuCell(r: RowReport): string {
+  const c = r.extra?.clientCpuUsPerUnit;
+  if (c === undefined) return '';
+  const s = r.extra?.serverCpuUsPerUnit;
+  return s === undefined ? formatNumber(c) : `${formatNumber(c)}+${formatNumber(s)}`;
+}
+
 /** One figure as a text table. */
 export function renderFigure(f: FigureReport): string[] {
   const baseLabel = f.baseline ? implLabel(f.baseline) : null;
-  const head = `${f.title}: ${f.unit}, ${f.better} is better${baseLabel ? `, ratio to ${baseLabel}` : ''}`;
+  const head = `${f.title}: ${f.unit}, ${f.better} is better${baseLabel ? `, ratio to ${baseLabel}` : ''}${f.rows.some((r) => r.extra?.clientCpuUsPerUnit !== undefined) ? `; CPU µs per ${unitItem(f.unit)} in client+server` : ''}`;
   const cells = f.rows.map((r) => {
     if (r.status !== 'ok') return [r.label, `${r.status === 'failed' ? 'FAILED' : 'n/a'} (${r.note ?? ''})`];
     const target = r.target ? `${r.target.text}: ${r.target.met ? 'met' : 'MISSED'}` : '';
-    return [r.label, formatNumber(r.median!), formatRange({ median: r.median!, min: r.min!, max: r.max!, runs: [] }), formatRatio(r.ratio), target];
+    return [r.label, formatNumber(r.median!), formatRange({ median: r.median!, min: r.min!, max: r.max!, runs: [] }), formatRatio(r.ratio), cpuCell(r), target];
   });
-  const header = ['implementation', 'median', 'min–max', 'ratio', 'target'];
+  const header = ['implementation', 'median', 'min–max', 'ratio', 'cpu µs c+s', 'target'];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.filter((c) => c.length > 2).map((c) => c[i]?.length ?? 0)));
   widths[0] = Math.max(widths[0]!, ...cells.map((c) => c[0]!.length));
-  const lines = [head, '  ' + header.map((h, i) => pad(h, widths[i]!, i > 0 && i < 4)).join('  ').trimEnd()];
+  const lines = [head, '  ' + header.map((h, i) => pad(h, widths[i]!, i > 0 && i < 5)).join('  ').trimEnd()];
   for (const c of cells) {
     if (c.length === 2) lines.push(`  ${pad(c[0]!, widths[0]!)}  ${c[1]}`);
-    else lines.push('  ' + c.map((v, i) => pad(v, widths[i]!, i > 0 && i < 4)).join('  ').trimEnd());
+    else lines.push('  ' + c.map((v, i) => pad(v, widths[i]!, i > 0 && i < 5)).join('  ').trimEnd());
   }
   return lines;
 }
@@ -135,4 +143,10 @@ export function renderReport(report: BenchReport): string {
   if (verdicts.length > 0) lines.push('Targets (DESIGN.md §8):', ...verdicts, '');
   lines.push(`finished in ${(report.durationMs / 1000).toFixed(1)} s`);
   return lines.join('\n') + '\n';
+}
+
+/** What one unit of a figure counts: `MB/s` → MB, `round trips/s` → round trip. */
+export function unitItem(unit: string): string {
+  const item = unit.replace(/\/s$/, '');
+  return item.endsWith('s') && item !== 'MB' ? item.slice(0, -1) : item;
 }

@@ -61,6 +61,8 @@ export async function handleRequest(req: HostRequest): Promise<unknown> {
     }
     case 'memory':
       return sampleMemory();
+    case 'cpu':
+      return process.cpuUsage();
     case 'exit':
       await Promise.all([...running.values()].map((r) => r.close()));
       running.clear();

@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { connectTcp } from '../clients.js';
 import { interleaved, now, outcomes, type Figure, type FigureContext } from '../figure.js';
-import { summarize } from '../stats.js';
 
 const CHUNK = 64 * 1024;
 const MIB = 1 << 20;
@@ -102,6 +101,6 @@ export const tcpBulk: Figure = {
         await ctx.host.stop(h.serverId);
       },
     });
-    return outcomes(results, summarize);
+    return outcomes(results);
   },
 };

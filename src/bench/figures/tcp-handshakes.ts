@@ -6,7 +6,6 @@
  */
 import { connectTcp } from '../clients.js';
 import { interleaved, now, outcomes, type Figure, type FigureContext } from '../figure.js';
-import { summarize } from '../stats.js';
 
 const WARMUP = 16;
 
@@ -49,7 +48,7 @@ function handshakeFigure(id: string, title: string, parallel: number): Figure {
         measure: (h, impl) => handshakeLoop(() => connectTcp(impl, h.port, ctx.material), parallel, ctx.options.runMs),
         teardown: (h) => ctx.host.stop(h.serverId),
       });
-      return outcomes(results, summarize);
+      return outcomes(results);
     },
   };
 }

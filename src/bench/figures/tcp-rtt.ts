@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { connectTcp } from '../clients.js';
 import { interleaved, now, outcomes, type Figure, type FigureContext } from '../figure.js';
-import { summarize } from '../stats.js';
 
 const MESSAGE = randomBytes(1024);
 const WARMUP_MS = 100;
@@ -79,6 +78,6 @@ export const tcpRoundTrips: Figure = {
         await ctx.host.stop(h.serverId);
       },
     });
-    return outcomes(results, summarize);
+    return outcomes(results);
   },
 };

@@ -6,8 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connectUdp, type UdpClient } from '../clients.js';
-import { immediate, interleaved, now, sleep, type Figure, type FigureContext, type Outcome } from '../figure.js';
-import { summarize } from '../stats.js';
+import { immediate, interleaved, now, outcomes, sleep, type Figure, type FigureContext, type Outcome } from '../figure.js';
 
 const MESSAGE = randomBytes(1024);
 const BATCH = 32;
@@ -60,6 +59,7 @@ export const udpMessages: Figure = {
         await ctx.host.stop(h.serverId);
       },
     });
+    const measured = new Map(outcomes(results).map((o) => [o.impl, o]));
     const out: Outcome[] = [];
     for (const u of ctx.udpImpls) {
       if (u.unavailable !== null) {
@@ -67,8 +67,7 @@ export const udpMessages: Figure = {
         out.push({ impl: u.impl, status: 'n/a', note: u.unavailable });
         continue;
       }
-      const v = results.get(u.impl)!;
-      out.push(v instanceof Error ? { impl: u.impl, status: 'failed', note: v.message } : { impl: u.impl, status: 'ok', summary: summarize(v) });
+      out.push(measured.get(u.impl)!);
     }
     return out;
   },
