@@ -38,6 +38,10 @@ interface AddressSource {
   localPort?: number | undefined;
 }
 
+let destroyed: SealwireError | undefined;
+/** The error a session destroyed without a reason records (shared; it never reaches `'error'`). */
+const destroyedError = (): SealwireError => (destroyed ??= new SealwireError('CLOSED', 'session destroyed'));
+
 export class SecureSession extends Duplex {
   readonly suite: SuiteName;
   /** Client sessions: how the server's key was trusted. */
@@ -171,14 +175,16 @@ export class SecureSession extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.clearTimer();
-    this.core.fail(error instanceof SealwireError ? error : new SealwireError('CLOSED', 'session destroyed'));
+    // A plain destroy() is the common way to drop a session: it gets one shared error rather than a
+    // new one per session (an Error captures a stack trace, a measurable cost per connection).
+    this.core.fail(error instanceof SealwireError ? error : destroyedError());
     this.core.takeEvents();
     this.socket.off('data', this.onSocketData);
     this.socket.off('drain', this.onSocketDrain);
     this.socket.destroy();
     const drain = this.waitingForDrain;
     this.waitingForDrain = null;
-    drain?.(error ?? new SealwireError('CLOSED', 'session destroyed'));
+    drain?.(error ?? destroyedError());
     this.waitingForSecure = [];
     callback(error);
   }
