@@ -115,6 +115,17 @@ export function secretboxOpen(sealed: Uint8Array, nonce: Uint8Array, key: Uint8A
   return sodium.crypto_secretbox_open_easy(out, sealed, nonce, key) ? out : null;
 }
 
+/**
+ * Opens MAC ‖ ciphertext in place: on success the plaintext is the first `length - 16` bytes of
+ * `sealed` (returned as a view); on failure `sealed` is left unchanged and the result is `null`.
+ * libsodium verifies the MAC before it moves or decrypts anything.
+ */
+export function secretboxOpenInPlace(sealed: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
+  if (sealed.length < BOX_MAC_SIZE) return null;
+  const out = sealed.subarray(0, sealed.length - BOX_MAC_SIZE);
+  return sodium.crypto_secretbox_open_easy(out, sealed, nonce, key) ? out : null;
+}
+
 /** BLAKE2b (`crypto_generichash`) of `input`, optionally keyed, `size` bytes (16..64). */
 export function blake2b(size: number, input: Uint8Array, key?: Uint8Array): Buffer {
   const out = Buffer.alloc(size);

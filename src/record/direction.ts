@@ -13,6 +13,7 @@
  */
 import { SealwireError } from '../errors.js';
 import type { RecordCipher } from './cipher.js';
+import type { Allocate } from './buffers.js';
 import { SEQUENCE_HARD_LIMIT } from './limits.js';
 
 /** Test seam: start a direction near its limits. Never set outside tests. */
@@ -71,8 +72,8 @@ export class SendDirection extends Direction {
    * Seals a record under the next sequence number. `header` is what precedes the body on the
    * wire (see RecordCipher.seal); the returned chunks are the whole record.
    */
-  seal(type: number, header: Uint8Array, plaintext: Uint8Array): Uint8Array[] {
-    const chunks = this.current().seal(type, this.seq, header, plaintext);
+  seal(type: number, header: Uint8Array, plaintext: Uint8Array, allocate?: Allocate): Uint8Array[] {
+    const chunks = this.current().seal(type, this.seq, header, plaintext, allocate);
     this.seq++;
     return chunks;
   }
@@ -83,8 +84,8 @@ export class ReceiveDirection extends Direction {
    * Opens the record expected next. Throws `BAD_RECORD` when it does not authenticate; the
    * sequence number then stays where it was.
    */
-  open(type: number, header: Uint8Array, body: Uint8Array): Uint8Array {
-    const plaintext = this.current().open(type, this.seq, header, body);
+  open(type: number, header: Uint8Array, body: Uint8Array, inPlace = false): Uint8Array {
+    const plaintext = this.current().open(type, this.seq, header, body, inPlace);
     if (plaintext === null) {
       throw new SealwireError('BAD_RECORD', `record ${this.seq} failed authentication (tampered, replayed, reordered or from another session)`);
     }

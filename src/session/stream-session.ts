@@ -20,6 +20,7 @@ import { ReceiveDirection, SendDirection, type DirectionTestingOptions } from '.
 import { StreamDeframer, encodeFrame, frameHeader } from '../record/frame.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, MAX_PLAINTEXT } from '../record/limits.js';
 import type { Handshake, HandshakeStep } from './handshake.js';
+import type { Allocate } from '../record/buffers.js';
 
 export type SessionEvent =
   | { readonly type: 'secure'; readonly peerPublicKey: PublicKey | null }
@@ -37,6 +38,16 @@ export interface StreamSessionOptions {
   readonly handshakeTimeoutMs?: number;
   /** Test seam for sequence-number limits. */
   readonly testing?: DirectionTestingOptions;
+  /**
+   * Where sealed records are built (record/buffers.ts): for transports that hand each written
+   * buffer back to the pool. Default: a fresh buffer per record.
+   */
+  readonly allocate?: Allocate;
+  /**
+   * The transport gives up the chunks it passes to `receive` (a socket's read buffers): records
+   * may then be decrypted in place, and the plaintext delivered is a view of those chunks.
+   */
+  readonly receiveOwnsInput?: boolean;
 }
 
 /** Small writes are coalesced into one record up to this size; larger ones are sealed as they are. */
@@ -214,7 +225,7 @@ export class StreamSession {
 
   private sealRecord(sender: SendDirection, type: number, plaintext: Uint8Array): void {
     const header = frameHeader(type, sender.overhead + plaintext.length);
-    for (const chunk of sender.seal(type, header, plaintext)) this.output.push(chunk);
+    for (const chunk of sender.seal(type, header, plaintext, this.options.allocate)) this.output.push(chunk);
   }
 
   private processFrames(): void {
@@ -233,7 +244,8 @@ export class StreamSession {
       if (!isRecordType(frame.type)) {
         throw new SealwireError('BAD_RECORD', `unexpected message type 0x${frame.type.toString(16)} after the handshake`);
       }
-      const plaintext = this.receiver!.open(frame.type, frame.header, frame.payload);
+      const inPlace = frame.copied || this.options.receiveOwnsInput === true;
+      const plaintext = this.receiver!.open(frame.type, frame.header, frame.payload, inPlace);
       if (frame.type === ContentType.CLOSE) {
         if (plaintext.length !== 0) throw new SealwireError('BAD_RECORD', 'close record with a payload');
         this.receivedClose = true;

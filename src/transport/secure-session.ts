@@ -20,6 +20,7 @@ import { SealwireError } from '../errors.js';
 import type { PublicKey } from '../keys/key.js';
 import type { SuiteName } from '../session/handshake.js';
 import type { StreamSession } from '../session/stream-session.js';
+import type { RecordBufferPool } from '../record/buffers.js';
 
 /** How a client came to trust the server's key. */
 export type ServerTrust = 'pinned' | 'fingerprint' | 'known-host' | 'first-use';
@@ -29,6 +30,8 @@ export interface SecureSessionOptions {
   /** Milliseconds, the same clock the core was created with. */
   readonly clock: () => number;
   readonly trust?: ServerTrust;
+  /** The pool the core's records come from: their buffers go back once the socket wrote them. */
+  readonly releaseWritten?: RecordBufferPool;
 }
 
 interface AddressSource {
@@ -56,6 +59,7 @@ export class SecureSession extends Duplex {
   /** A write callback waiting for the socket to drain. */
   private waitingForDrain: ((err?: Error | null) => void) | null = null;
   private socketPausedByUs = false;
+  private readonly pool: RecordBufferPool | undefined;
 
   constructor(socket: Duplex, core: StreamSession, options: SecureSessionOptions) {
     super({ allowHalfOpen: true, decodeStrings: true });
@@ -64,6 +68,7 @@ export class SecureSession extends Duplex {
     this.suite = options.suite;
     this.trust = options.trust;
     this.clock = options.clock;
+    this.pool = options.releaseWritten;
     socket.on('data', this.onSocketData);
     socket.on('end', this.onSocketEnd);
     socket.on('error', this.onSocketError);
@@ -270,11 +275,32 @@ export class SecureSession extends Duplex {
 
   private writeChunks(chunks: Uint8Array[]): boolean {
     if (this.socket.destroyed || this.socket.writableEnded) return true;
-    if (chunks.length === 1) return this.socket.write(chunks[0]!);
+    if (chunks.length === 1) return this.writeChunk(chunks[0]!);
     this.socket.cork();
     let ok = true;
-    for (const c of chunks) ok = this.socket.write(c);
+    for (const c of chunks) ok = this.writeChunk(c);
     this.socket.uncork();
+    return ok;
+  }
+
+  /**
+   * Writes one chunk. A pooled record buffer goes back to the pool exactly once, when the socket
+   * is done with it: at once if the write completed synchronously (nothing is left queued on the
+   * socket, so the kernel has the bytes), else in the write callback. Never after an error.
+   */
+  private writeChunk(c: Uint8Array): boolean {
+    const pool = this.pool;
+    if (!pool || !pool.owns(c)) return this.socket.write(c);
+    let settled = false;
+    const ok = this.socket.write(c, (err) => {
+      if (settled) return;
+      settled = true;
+      if (!err) pool.release(c);
+    });
+    if (!settled && this.socket.writableLength === 0 && !this.socket.writableCorked) {
+      settled = true;
+      pool.release(c);
+    }
     return ok;
   }
 
