@@ -111,7 +111,7 @@ function cpuCell(r: RowReport): string {
 
 /** One figure as a text table. */
 export function renderFigure(f: FigureReport): string[] {
-  const baseLabel = f.baseline ? implLabel(f.baseline) : null;
+  const baseLabel = f.baseline ? (f.rows.find((r) => r.impl === f.baseline)?.label ?? implLabel(f.baseline)) : null;
   const head = `${f.title}: ${f.unit}, ${f.better} is better${baseLabel ? `, ratio to ${baseLabel}` : ''}${f.rows.some((r) => r.extra?.clientCpuUsPerUnit !== undefined) ? `; CPU µs per ${unitItem(f.unit)} in client+server` : ''}`;
   const cells = f.rows.map((r) => {
     if (r.status !== 'ok') return [r.label, `${r.status === 'failed' ? 'FAILED' : 'n/a'} (${r.note ?? ''})`];
