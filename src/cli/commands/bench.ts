@@ -33,7 +33,7 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .description('benchmark sealwire against node:net and node:tls on loopback (throughput, round trips, handshakes, UDP, memory)')
     .option('--quick', 'fewer and shorter runs: finishes in under a minute')
     .option('--json [file]', 'also write the results as JSON, to FILE or (without FILE) to stdout, the table then going to stderr')
-    .option('--only <figures>', 'comma-separated figures: bulk, rtt, handshakes, udp, memory, rsa, or figure ids')
+    .option('--only <figures>', 'comma-separated figures: bulk, rtt, handshakes, udp, memory, ciphers, rsa, or figure ids')
     .option('--suites <suites>', 'comma-separated sealwire suites to include (default: all in this build)')
     .option('--runs <n>', 'measured runs per figure (median and range are over these)')
     .option('--duration <ms>', 'length of one timed run in milliseconds')
