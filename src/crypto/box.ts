@@ -116,13 +116,13 @@ export function secretboxOpen(sealed: Uint8Array, nonce: Uint8Array, key: Uint8A
 }
 
 /**
- * Opens MAC ‖ ciphertext in place: on success the plaintext is the first `length - 16` bytes of
- * `sealed` (returned as a view); on failure `sealed` is left unchanged and the result is `null`.
- * libsodium verifies the MAC before it moves or decrypts anything.
+ * Opens MAC ‖ ciphertext over its own bytes: returns the plaintext as a view of `sealed` (after
+ * the MAC), or `null` when authentication fails, in which case `sealed` is unchanged (libsodium
+ * verifies before it writes, and allows the overlap).
  */
 export function secretboxOpenInPlace(sealed: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
   if (sealed.length < BOX_MAC_SIZE) return null;
-  const out = sealed.subarray(0, sealed.length - BOX_MAC_SIZE);
+  const out = sealed.subarray(BOX_MAC_SIZE);
   return sodium.crypto_secretbox_open_easy(out, sealed, nonce, key) ? out : null;
 }
 

@@ -25,14 +25,16 @@ export interface RecordCipher {
    * record in one buffer takes it from `allocate` when given (record/buffers.ts).
    */
   seal(type: number, seq: bigint, header: Uint8Array, plaintext: Uint8Array, allocate?: Allocate): Uint8Array[];
-  /**
-   * Opens one record body; returns the plaintext or `null` when it does not authenticate (and
-   * then leaves `body` as it was). With `inPlace` the caller owns `body` and the cipher may
-   * decrypt into it and return a view of it instead of a new buffer.
-   */
-  open(type: number, seq: bigint, header: Uint8Array, body: Uint8Array, inPlace?: boolean): Uint8Array | null;
+  /** Opens one record body; returns the plaintext or `null` when it does not authenticate. */
+  open(type: number, seq: bigint, header: Uint8Array, body: Uint8Array): Uint8Array | null;
   /** The cipher for the next key epoch, derived one-way from this one's keys. */
   next(): RecordCipher;
   /** Overwrites the key material. The cipher must not be used afterwards. */
   wipe(): void;
+  /**
+   * Like `open`, but may decrypt over `body`, which the caller owns and will not read again
+   * (datagram records: saves one allocation per record). `body` is untouched when the record does
+   * not authenticate. Optional: the datagram layer falls back to `open`.
+   */
+  openInPlace?(type: number, seq: bigint, header: Uint8Array, body: Uint8Array): Uint8Array | null;
 }

@@ -82,10 +82,12 @@ export class SendDirection extends Direction {
 export class ReceiveDirection extends Direction {
   /**
    * Opens the record expected next. Throws `BAD_RECORD` when it does not authenticate; the
-   * sequence number then stays where it was.
+   * sequence number then stays where it was. With `inPlace` the caller owns `body`, and a cipher
+   * that can decrypts over it (`RecordCipher.openInPlace`).
    */
   open(type: number, header: Uint8Array, body: Uint8Array, inPlace = false): Uint8Array {
-    const plaintext = this.current().open(type, this.seq, header, body, inPlace);
+    const c = this.current();
+    const plaintext = inPlace && c.openInPlace ? c.openInPlace(type, this.seq, header, body) : c.open(type, this.seq, header, body);
     if (plaintext === null) {
       throw new SealwireError('BAD_RECORD', `record ${this.seq} failed authentication (tampered, replayed, reordered or from another session)`);
     }

@@ -40,9 +40,14 @@ export class BoxRecordCipher implements RecordCipher {
     return [out];
   }
 
-  open(type: number, seq: bigint, _header: Uint8Array, body: Uint8Array, inPlace = false): Uint8Array | null {
+  open(type: number, seq: bigint, _header: Uint8Array, body: Uint8Array): Uint8Array | null {
     writeCounterNonce(this.nonce, type, this.direction, seq);
-    return inPlace ? secretboxOpenInPlace(body, this.nonce, this.key) : secretboxOpen(body, this.nonce, this.key);
+    return secretboxOpen(body, this.nonce, this.key);
+  }
+
+  openInPlace(type: number, seq: bigint, _header: Uint8Array, body: Uint8Array): Uint8Array | null {
+    writeCounterNonce(this.nonce, type, this.direction, seq);
+    return secretboxOpenInPlace(body, this.nonce, this.key);
   }
 
   next(): RecordCipher {
