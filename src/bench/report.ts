@@ -119,12 +119,20 @@ export function renderFigure(f: FigureReport): string[] {
     return [r.label, formatNumber(r.median!), formatRange({ median: r.median!, min: r.min!, max: r.max!, runs: [] }), formatRatio(r.ratio), cpuCell(r), target];
   });
   const header = ['implementation', 'median', 'min–max', 'ratio', 'cpu µs c+s', 'target'];
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.filter((c) => c.length > 2).map((c) => c[i]?.length ?? 0)));
-  widths[0] = Math.max(widths[0]!, ...cells.map((c) => c[0]!.length));
-  const lines = [head, '  ' + header.map((h, i) => pad(h, widths[i]!, i > 0 && i < 5)).join('  ').trimEnd()];
-  for (const c of cells) {
+  // Columns no row fills (no baseline, no CPU figures, no targets) are left out.
+  const measured = cells.filter((c) => c.length > 2);
+  const keep = header.map((_, i) => i < 3 || measured.some((c) => (c[i] ?? '') !== ''));
+  const cols = (row: string[]): string[] => row.filter((_, i) => keep[i]);
+  const right = cols(header.map((_, i) => String(i > 0 && i < 5)));
+  const hdr = cols(header);
+  const rows = cells.map((c) => (c.length > 2 ? cols(c) : c));
+  const widths = hdr.map((h, i) => Math.max(h.length, ...rows.filter((c) => c.length > 2).map((c) => c[i]?.length ?? 0)));
+  widths[0] = Math.max(widths[0]!, ...rows.map((c) => c[0]!.length));
+  const line = (row: string[]): string => '  ' + row.map((v, i) => pad(v, widths[i]!, right[i] === 'true')).join('  ').trimEnd();
+  const lines = [head, line(hdr)];
+  for (const c of rows) {
     if (c.length === 2) lines.push(`  ${pad(c[0]!, widths[0]!)}  ${c[1]}`);
-    else lines.push('  ' + c.map((v, i) => pad(v, widths[i]!, i > 0 && i < 5)).join('  ').trimEnd());
+    else lines.push(line(c));
   }
   return lines;
 }

@@ -117,6 +117,17 @@ describe('bench report', () => {
     expect(text).toContain('finished in 1.5 s');
   });
 
+  it('shows CPU per unit when measured, and leaves out columns no row fills', () => {
+    const r = figureReport({ ...figure, baseline: '', targets: {} }, [
+      { impl: 'box', status: 'ok', summary: summarize([10, 12]), extra: { clientCpuUsPerUnit: 12.34, serverCpuUsPerUnit: 456.7 } },
+      { impl: 'tls', status: 'ok', summary: summarize([10, 12]) },
+    ]);
+    const lines = renderFigure(r);
+    expect(lines[0]).toBe('A figure: ops/s, higher is better; CPU µs per op in client+server');
+    expect(lines[1]).toMatch(/^ {2}implementation +median +min–max +cpu µs c\+s$/);
+    expect(lines[2]).toMatch(/^ {2}sealwire box +11\.0 +10\.0–12\.0 +12\.3\+457$/);
+  });
+
   it('selects figures by id and alias and refuses unknown names', () => {
     expect(selectFigures(undefined)).toEqual(FIGURES);
     expect(selectFigures(['handshakes', 'tcp-bulk']).map((f) => f.id)).toEqual(['tcp-bulk', 'tcp-handshakes-seq', 'tcp-handshakes-32']);
