@@ -15,10 +15,10 @@ import { tcpHandshakesParallel, tcpHandshakesSequential } from './figures/tcp-ha
 import { udpMessages } from './figures/udp-messages.js';
 import { tcpMemory, udpMemory } from './figures/memory.js';
 import { rsaBound } from './figures/rsa-bound.js';
-import { recordCiphers } from './figures/ciphers.js';
+import { recordCiphers, recordCiphersSmall } from './figures/ciphers.js';
 
 /** Every figure, in the order they run and print. */
-export const FIGURES: readonly Figure[] = [tcpBulk, tcpRoundTrips, tcpHandshakesSequential, tcpHandshakesParallel, udpMessages, tcpMemory, udpMemory, recordCiphers, rsaBound];
+export const FIGURES: readonly Figure[] = [tcpBulk, tcpRoundTrips, tcpHandshakesSequential, tcpHandshakesParallel, udpMessages, tcpMemory, udpMemory, recordCiphers, recordCiphersSmall, rsaBound];
 
 /** Short names accepted by `--only`, besides the figure ids. */
 const ALIASES: Readonly<Record<string, readonly string[]>> = {
@@ -28,7 +28,8 @@ const ALIASES: Readonly<Record<string, readonly string[]>> = {
   udp: ['udp-messages'],
   memory: ['tcp-memory', 'udp-memory'],
   rsa: ['rsa-bound'],
-  cipher: ['ciphers'],
+  cipher: ['ciphers', 'ciphers-1k'],
+  ciphers: ['ciphers', 'ciphers-1k'],
 };
 
 /** The figures `--only` names (ids or aliases); throws with the list of valid names otherwise. */
