@@ -68,12 +68,15 @@ abstract class Direction {
 }
 
 export class SendDirection extends Direction {
+  /** Where the cipher builds records (record/buffers.ts); unset: a fresh buffer per record. */
+  allocate: Allocate | undefined;
+
   /**
    * Seals a record under the next sequence number. `header` is what precedes the body on the
    * wire (see RecordCipher.seal); the returned chunks are the whole record.
    */
-  seal(type: number, header: Uint8Array, plaintext: Uint8Array, allocate?: Allocate): Uint8Array[] {
-    const chunks = this.current().seal(type, this.seq, header, plaintext, allocate);
+  seal(type: number, header: Uint8Array, plaintext: Uint8Array): Uint8Array[] {
+    const chunks = this.current().seal(type, this.seq, header, plaintext, this.allocate);
     this.seq++;
     return chunks;
   }

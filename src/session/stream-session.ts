@@ -38,6 +38,10 @@ export interface StreamSessionOptions {
   readonly handshakeTimeoutMs?: number;
   /** Test seam for sequence-number limits. */
   readonly testing?: DirectionTestingOptions;
+}
+
+/** What a transport that owns its buffers tells the session (see `useTransportBuffers`). */
+export interface TransportBuffers {
   /**
    * Where sealed records are built (record/buffers.ts): for transports that hand each written
    * buffer back to the pool. Default: a fresh buffer per record.
@@ -67,6 +71,7 @@ export class StreamSession {
   private failure: SealwireError | null = null;
   private readonly deadline: number;
   private peer: PublicKey | null = null;
+  private buffers: TransportBuffers = {};
 
   constructor(
     private readonly handshake: Handshake,
@@ -101,6 +106,15 @@ export class StreamSession {
   /** True once the peer's close record has arrived. */
   get receiveClosed(): boolean {
     return this.receivedClose;
+  }
+
+  /**
+   * Called by a transport that owns its buffers (a TCP socket: transport/secure-session.ts), before
+   * any traffic: records are then sealed into `allocate`'s buffers and opened in place.
+   */
+  useTransportBuffers(buffers: TransportBuffers): void {
+    this.buffers = buffers;
+    if (this.sender) this.sender.allocate = buffers.allocate;
   }
 
   /** Sends the first flight (clients; servers that speak first). Call once, before `receive`. */
@@ -225,7 +239,7 @@ export class StreamSession {
 
   private sealRecord(sender: SendDirection, type: number, plaintext: Uint8Array): void {
     const header = frameHeader(type, sender.overhead + plaintext.length);
-    for (const chunk of sender.seal(type, header, plaintext, this.options.allocate)) this.output.push(chunk);
+    for (const chunk of sender.seal(type, header, plaintext)) this.output.push(chunk);
   }
 
   private processFrames(): void {
@@ -244,7 +258,7 @@ export class StreamSession {
       if (!isRecordType(frame.type)) {
         throw new SealwireError('BAD_RECORD', `unexpected message type 0x${frame.type.toString(16)} after the handshake`);
       }
-      const inPlace = frame.copied || this.options.receiveOwnsInput === true;
+      const inPlace = frame.copied || this.buffers.receiveOwnsInput === true;
       const plaintext = this.receiver!.open(frame.type, frame.header, frame.payload, inPlace);
       if (frame.type === ContentType.CLOSE) {
         if (plaintext.length !== 0) throw new SealwireError('BAD_RECORD', 'close record with a payload');
@@ -261,6 +275,7 @@ export class StreamSession {
     if (!step.established) return;
     const { send, receive, peerPublicKey } = step.established;
     this.sender = new SendDirection(send, this.options.testing);
+    this.sender.allocate = this.buffers.allocate;
     this.receiver = new ReceiveDirection(receive, this.options.testing);
     this.peer = peerPublicKey;
     this.phaseValue = 'open';

@@ -20,7 +20,8 @@ import { SealwireError } from '../errors.js';
 import type { PublicKey } from '../keys/key.js';
 import type { SuiteName } from '../session/handshake.js';
 import type { StreamSession } from '../session/stream-session.js';
-import type { RecordBufferPool } from '../record/buffers.js';
+import { Socket } from 'node:net';
+import { recordBuffers, type RecordBufferPool } from '../record/buffers.js';
 
 /** How a client came to trust the server's key. */
 export type ServerTrust = 'pinned' | 'fingerprint' | 'known-host' | 'first-use';
@@ -30,8 +31,6 @@ export interface SecureSessionOptions {
   /** Milliseconds, the same clock the core was created with. */
   readonly clock: () => number;
   readonly trust?: ServerTrust;
-  /** The pool the core's records come from: their buffers go back once the socket wrote them. */
-  readonly releaseWritten?: RecordBufferPool;
 }
 
 interface AddressSource {
@@ -59,7 +58,7 @@ export class SecureSession extends Duplex {
   /** A write callback waiting for the socket to drain. */
   private waitingForDrain: ((err?: Error | null) => void) | null = null;
   private socketPausedByUs = false;
-  private readonly pool: RecordBufferPool | undefined;
+  private readonly pool: RecordBufferPool | undefined = undefined;
 
   constructor(socket: Duplex, core: StreamSession, options: SecureSessionOptions) {
     super({ allowHalfOpen: true, decodeStrings: true });
@@ -68,7 +67,13 @@ export class SecureSession extends Duplex {
     this.suite = options.suite;
     this.trust = options.trust;
     this.clock = options.clock;
-    this.pool = options.releaseWritten;
+    // A real TCP socket reads into fresh buffers and says when a write has left (its callback):
+    // its records are sealed into pooled buffers and opened in place (record/buffers.ts). Other
+    // streams (an in-memory pair hands the writer's buffer to the reader) get neither.
+    if (socket instanceof Socket) {
+      this.pool = recordBuffers;
+      core.useTransportBuffers({ allocate: recordBuffers.allocate, receiveOwnsInput: true });
+    }
     socket.on('data', this.onSocketData);
     socket.on('end', this.onSocketEnd);
     socket.on('error', this.onSocketError);

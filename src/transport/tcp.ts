@@ -19,7 +19,6 @@ import type { KeyPair, PublicKey } from '../keys/key.js';
 import type { Rng } from '../crypto/random.js';
 import { SecureSession } from './secure-session.js';
 import { systemRng } from '../crypto/random.js';
-import { recordBuffers, type Allocate, type RecordBufferPool } from '../record/buffers.js';
 
 const DEFAULT_MAX_HANDSHAKES = 512;
 
@@ -133,8 +132,8 @@ export class SealwireServer extends EventEmitter {
     }
     socket.on('error', () => {}); // reported through the session; never crash on a reset
     const handshake = this.suite.server({ key: this.key, authorize: this.authorize, rng: this.rng, resources: this.suiteResources?.resources });
-    const core = new StreamSession(handshake, { now: monotonicClock(), handshakeTimeoutMs: this.handshakeTimeout, ...socketBuffers(socket) });
-    const session = new SecureSession(socket, core, { suite: this.suite.name, clock: monotonicClock, ...socketRelease(socket) });
+    const core = new StreamSession(handshake, { now: monotonicClock(), handshakeTimeoutMs: this.handshakeTimeout });
+    const session = new SecureSession(socket, core, { suite: this.suite.name, clock: monotonicClock });
     this.handshaking++;
     this.live.add(session);
     let established = false;
@@ -154,20 +153,6 @@ export class SealwireServer extends EventEmitter {
   }
 }
 
-/**
- * A real TCP socket reads into fresh buffers and says when a write has left (its callback), so its
- * sessions decrypt received records in place and seal large records into pooled buffers
- * (record/buffers.ts). Other streams (an in-memory pair hands the writer's buffer to the reader)
- * get neither.
- */
-function socketBuffers(socket: Duplex): { allocate?: Allocate; receiveOwnsInput?: boolean } {
-  return socket instanceof net.Socket ? { allocate: recordBuffers.allocate, receiveOwnsInput: true } : {};
-}
-
-function socketRelease(socket: Duplex): { releaseWritten?: RecordBufferPool } {
-  return socket instanceof net.Socket ? { releaseWritten: recordBuffers } : {};
-}
-
 /** Connects over TCP (or `options.socket`) and resolves once the handshake has verified the server. */
 export function connectTcp(options: ConnectOptions): Promise<SecureSession> {
   return new Promise((resolve, reject) => {
@@ -181,8 +166,8 @@ export function connectTcp(options: ConnectOptions): Promise<SecureSession> {
     const key = resolveClientKey(suite, options.key);
     const handshake = suite.client({ key, server: identity.identity, rng: options.rng ?? systemRng });
     const socket = options.socket ?? net.connect({ host, port, allowHalfOpen: true, noDelay: true });
-    const core = new StreamSession(handshake, { now: monotonicClock(), handshakeTimeoutMs: options.handshakeTimeout, ...socketBuffers(socket) });
-    const session = new SecureSession(socket, core, { suite: suite.name, clock: monotonicClock, trust: identity.trust, ...socketRelease(socket) });
+    const core = new StreamSession(handshake, { now: monotonicClock(), handshakeTimeoutMs: options.handshakeTimeout });
+    const session = new SecureSession(socket, core, { suite: suite.name, clock: monotonicClock, trust: identity.trust });
     const onError = (err: Error): void => reject(err);
     session.once('error', onError);
     session.once('secure', () => {
