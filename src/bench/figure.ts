@@ -12,8 +12,10 @@ export interface BenchOptions {
   readonly runs: number;
   /** Length of one timed run, milliseconds. */
   readonly runMs: number;
-  /** Idle sessions opened for the memory figures. */
+  /** Idle TCP sessions opened for the TCP memory figure. */
   readonly memorySessions: number;
+  /** Idle UDP sessions opened for the UDP memory figure (the target is set at 10,000). */
+  readonly udpMemorySessions: number;
   /** Memory measurements per implementation (each in a fresh server process). */
   readonly memoryRuns: number;
   /** Servers run in this process instead of a child (tests). */
@@ -54,6 +56,8 @@ export type Outcome =
       readonly summary: Summary;
       readonly extra?: Readonly<Record<string, number>>;
       readonly note?: string;
+      /** Why the figure's target is not judged for this row (e.g. measured at another scale). */
+      readonly targetSkipped?: string;
     }
   | { readonly impl: string; readonly label?: string; readonly status: 'n/a' | 'failed'; readonly note: string };
 

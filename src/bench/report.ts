@@ -71,12 +71,12 @@ export function figureReport(figure: Figure, outcomes: readonly Outcome[]): Figu
     if (o.status !== 'ok') return { impl: o.impl, label, status: o.status, note: o.note };
     const s = o.summary;
     const r = figure.baseline ? ratio(s.median, baseMedian) : undefined;
-    const t = figure.targets[o.impl];
+    const t = o.targetSkipped ? undefined : figure.targets[o.impl];
     return {
       impl: o.impl,
       label,
       status: 'ok',
-      ...(o.note ? { note: o.note } : {}),
+      ...(o.note || o.targetSkipped ? { note: [o.note, o.targetSkipped].filter(Boolean).join('; ') } : {}),
       median: s.median,
       min: s.min,
       max: s.max,
@@ -115,7 +115,7 @@ export function renderFigure(f: FigureReport): string[] {
   const head = `${f.title}: ${f.unit}, ${f.better} is better${baseLabel ? `, ratio to ${baseLabel}` : ''}${f.rows.some((r) => r.extra?.clientCpuUsPerUnit !== undefined) ? `; CPU µs per ${unitItem(f.unit)} in client+server` : ''}`;
   const cells = f.rows.map((r) => {
     if (r.status !== 'ok') return [r.label, `${r.status === 'failed' ? 'FAILED' : 'n/a'} (${r.note ?? ''})`];
-    const target = r.target ? `${r.target.text}: ${r.target.met ? 'met' : 'MISSED'}` : '';
+    const target = r.target ? `${r.target.text}: ${r.target.met ? 'met' : 'MISSED'}` : r.note ? `(${r.note})` : '';
     return [r.label, formatNumber(r.median!), formatRange({ median: r.median!, min: r.min!, max: r.max!, runs: [] }), formatRatio(r.ratio), cpuCell(r), target];
   });
   const header = ['implementation', 'median', 'min–max', 'ratio', 'cpu µs c+s', 'target'];
@@ -142,7 +142,7 @@ export function renderReport(report: BenchReport): string {
   const m = report.machine;
   const o = report.options;
   const lines = [
-    `sealwire bench ${report.version} (${report.mode}: ${o.runs} runs of ${o.runMs} ms per figure, ${o.memorySessions} sessions for memory; servers in ${report.servers})`,
+    `sealwire bench ${report.version} (${report.mode}: ${o.runs} runs of ${o.runMs} ms per figure, ${o.memorySessions} TCP / ${o.udpMemorySessions} UDP sessions for memory; servers in ${report.servers})`,
     `${m.cpu}, ${m.cores} cores, ${m.memoryMiB} MiB, ${m.os}; Node ${m.node}, OpenSSL ${m.openssl}; load ${m.loadavg.map((l) => l.toFixed(2)).join(' ')}`,
     '',
   ];

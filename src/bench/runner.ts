@@ -44,8 +44,8 @@ export function selectFigures(names: readonly string[] | undefined): Figure[] {
   return FIGURES.filter((f) => ids.has(f.id));
 }
 
-export const QUICK: BenchOptions = { runs: 3, runMs: 250, memorySessions: 200, memoryRuns: 1, inProcess: false };
-export const FULL: BenchOptions = { runs: 5, runMs: 1500, memorySessions: 1000, memoryRuns: 3, inProcess: false };
+export const QUICK: BenchOptions = { runs: 3, runMs: 250, memorySessions: 200, udpMemorySessions: 1000, memoryRuns: 1, inProcess: false };
+export const FULL: BenchOptions = { runs: 5, runMs: 1500, memorySessions: 1000, udpMemorySessions: 10_000, memoryRuns: 3, inProcess: false };
 
 export interface RunRequest {
   readonly options: BenchOptions;

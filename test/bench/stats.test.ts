@@ -81,6 +81,15 @@ describe('bench report', () => {
     expect(r.rows[1]!.target!.met).toBe(false);
   });
 
+  it('leaves the target unjudged, with the reason, when a row was measured at another scale', () => {
+    const r = figureReport(figure, [
+      { impl: 'tls', status: 'ok', summary: summarize([1]) },
+      { impl: 'sid', status: 'ok', summary: summarize([50]), targetSkipped: 'target judged at 10,000 sessions' },
+    ]);
+    expect(r.rows[1]!.target).toBeUndefined();
+    expect(r.rows[1]!.note).toBe('target judged at 10,000 sessions');
+  });
+
   it('meets() reads ratio and absolute targets both ways', () => {
     expect(meets({ kind: 'ratio', op: '>=', value: 1, text: '' }, 5, 1)).toBe(true);
     expect(meets({ kind: 'ratio', op: '>=', value: 1, text: '' }, 5, 0.99)).toBe(false);
@@ -108,7 +117,7 @@ describe('bench report', () => {
       durationMs: 1500,
       mode: 'quick',
       servers: 'child process',
-      options: { runs: 3, runMs: 250, memorySessions: 200, memoryRuns: 1, inProcess: false },
+      options: { runs: 3, runMs: 250, memorySessions: 200, udpMemorySessions: 1000, memoryRuns: 1, inProcess: false },
       machine: { cpu: 'cpu', cores: 2, memoryMiB: 1, os: 'os', node: 'v20', openssl: '3', loadavg: [0, 0, 0] },
       figures: [r],
     };

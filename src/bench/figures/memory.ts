@@ -1,6 +1,7 @@
 /**
  * Memory per idle session: a fresh server process opens its server, is warmed up with 32 sessions
- * that stay open, is sampled after a full GC, then takes `memorySessions` more idle sessions and is
+ * that stay open, is sampled after a full GC, then takes `memorySessions` (TCP) or
+ * `udpMemorySessions` (UDP: 10,000 in a full run, the target's scale) more idle sessions and is
  * sampled again. The figure is the RSS difference divided by the number of sessions (KiB per
  * session); the JS heap plus external (Buffer) part of it is in the JSON as `heapKiB`. RSS, because
  * node:tls keeps most of its per-connection state in OpenSSL's native memory, which the JS heap
@@ -14,7 +15,9 @@ import { median, summarize } from '../stats.js';
 
 const WARM = 32;
 const PARALLEL = 32;
-const SETTLE_TIMEOUT_MS = 20_000;
+const SETTLE_TIMEOUT_MS = 60_000;
+/** DESIGN.md §8: 10,000 idle UDP sessions on one server in at most 100 MiB. */
+const UDP_TARGET_SESSIONS = 10_000;
 
 type Transport = 'tcp' | 'udp';
 
@@ -45,7 +48,7 @@ async function waitForLive(host: Host, id: number, n: number): Promise<void> {
 
 /** One measurement in a fresh host: bytes of RSS and of heap + external per idle session. */
 async function measureOnce(ctx: FigureContext, transport: Transport, impl: string): Promise<{ rss: number; heap: number }> {
-  const n = ctx.options.memorySessions;
+  const n = transport === 'udp' ? ctx.options.udpMemorySessions : ctx.options.memorySessions;
   const host = ctx.options.inProcess ? ctx.host : ctx.newHost();
   const clients: Closeable[] = [];
   let serverId: number | undefined;
@@ -121,7 +124,13 @@ function memoryFigure(transport: Transport): Figure {
           ctx.step(`${transport}-memory ${impl}`);
         }
         if (failure) out.push({ impl, status: 'failed', note: failure.message });
-        else out.push({ impl, status: 'ok', summary: summarize(rss), extra: { heapKiB: median(heap), sessions: ctx.options.memorySessions } });
+        else {
+          const sessions = isUdp ? ctx.options.udpMemorySessions : ctx.options.memorySessions;
+          // Per-session RSS includes the process's fixed growth spread over the sessions: the UDP
+          // target is stated for 10,000 sessions and judged only at that scale.
+          const skip = isUdp && sessions < UDP_TARGET_SESSIONS ? `target judged at ${UDP_TARGET_SESSIONS.toLocaleString('en-US')} sessions; this run measured ${sessions.toLocaleString('en-US')}` : undefined;
+          out.push({ impl, status: 'ok', summary: summarize(rss), extra: { heapKiB: median(heap), sessions }, ...(skip ? { targetSkipped: skip } : {}) });
+        }
       }
       return out;
     },
