@@ -38,6 +38,11 @@ export interface ServerOptions extends CommonOptions {
   transport?: 'tcp' | 'udp';
   /** Most handshakes in progress at once; further connections are dropped (default 512). */
   maxHandshakes?: number;
+  /**
+   * Test seam: replaces the suite's per-server resources (cbcmac's pool of per-session RSA keys),
+   * so tests can run many handshakes without generating keys. Never set outside tests.
+   */
+  openServerForTestingOnly?: (key: KeyPair) => { resources: unknown; close(): void };
 }
 
 export interface ConnectOptions extends CommonOptions {

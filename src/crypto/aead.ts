@@ -62,3 +62,48 @@ export function gcmOpen(
   }
   return plaintext;
 }
+
+// --- AES-CCM ---------------------------------------------------------------------------------
+
+/** CCM nonce size used here: 12 bytes (L = 3, messages up to 16 MiB). */
+export const CCM_NONCE_SIZE = 12;
+export const CCM_TAG_SIZE = 16;
+
+function ccmAlgorithm(key: Uint8Array): 'aes-128-ccm' | 'aes-256-ccm' {
+  if (key.length === 16) return 'aes-128-ccm';
+  if (key.length === 32) return 'aes-256-ccm';
+  throw new SealwireError('BAD_KEY', `AES-CCM key must be 16 or 32 bytes, got ${key.length}`);
+}
+
+/**
+ * AES-CCM encryption. Node's CCM needs the plaintext length before the associated data
+ * (`plaintextLength`) and exactly one `update`, also for an empty message; this wrapper does both.
+ * `tagSize` (4..16, even) other than 16 is for known-answer tests only.
+ */
+export function ccmSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, tagSize: number = CCM_TAG_SIZE): Sealed {
+  if (nonce.length < 7 || nonce.length > 13) throw new SealwireError('INVALID_ARGUMENT', 'CCM nonce must be 7 to 13 bytes');
+  const c = createCipheriv(ccmAlgorithm(key), key, nonce, { authTagLength: tagSize });
+  c.setAAD(aad, { plaintextLength: plaintext.length });
+  const ciphertext = c.update(plaintext);
+  c.final();
+  return { ciphertext, tag: c.getAuthTag() };
+}
+
+/** AES-CCM decryption; `null` when the tag does not verify (or sizes are impossible). */
+export function ccmOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Buffer | null {
+  if (nonce.length < 7 || nonce.length > 13) return null;
+  if (tag.length < 4 || tag.length > 16 || tag.length % 2 !== 0) return null;
+  const maxLength = 2 ** (8 * (15 - nonce.length)) - 1;
+  if (ciphertext.length > maxLength) return null;
+  try {
+    const d = createDecipheriv(ccmAlgorithm(key), key, nonce, { authTagLength: tag.length });
+    d.setAuthTag(tag);
+    d.setAAD(aad, { plaintextLength: ciphertext.length });
+    const plaintext = d.update(ciphertext);
+    d.final();
+    return plaintext;
+  } catch (e) {
+    if (e instanceof SealwireError) throw e;
+    return null;
+  }
+}

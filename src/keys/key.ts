@@ -12,12 +12,13 @@ import { x25519KeyPairFromSeed, x25519PublicKey, X25519_KEY_SIZE } from '../cryp
 import { sha256 } from '../crypto/hash.js';
 import { systemRng } from '../crypto/random.js';
 import { wipe } from '../crypto/secrets.js';
+import { RSA_MIN_BITS } from '../crypto/rsa.js';
 
 export type KeyType = 'x25519' | 'rsa';
 export const KEY_TYPES: readonly KeyType[] = ['x25519', 'rsa'];
 
-/** RSA keys below this are refused on load, from a peer, and by the generator. */
-export const MIN_RSA_BITS = 2048;
+/** RSA keys below this are refused on load, from a peer, and by the generator (crypto/rsa.ts). */
+export const MIN_RSA_BITS = RSA_MIN_BITS;
 /** Size of new RSA keys unless asked otherwise. */
 export const DEFAULT_RSA_BITS = 3072;
 /** Largest RSA key accepted from a peer or a file (bounds the cost of its operations). */

@@ -11,8 +11,13 @@
 import type { Allocate } from './buffers.js';
 
 export interface RecordCipher {
-  /** Bytes the cipher adds to a plaintext (tag, IV, MAC, …). */
+  /** Bytes the cipher adds to a plaintext (tag, IV, MAC, …); the least it adds if that varies. */
   readonly overhead: number;
+  /**
+   * Length of the sealed body for `plaintextLength` bytes, for ciphers whose overhead varies with
+   * the length (CBC padding). Without it the body is `overhead + plaintextLength`.
+   */
+  sealedLength?(plaintextLength: number): number;
   /**
    * Records sealed under one key before the record layer derives the next (`next()`), chosen
    * below the cipher's usage limit for 64 KiB records (LESSONS.md: per-key usage limits).

@@ -41,6 +41,12 @@ abstract class Direction {
     return this.live().overhead;
   }
 
+  /** Length of the sealed body of a `plaintextLength`-byte record (see RecordCipher.sealedLength). */
+  sealedLength(plaintextLength: number): number {
+    const c = this.live();
+    return c.sealedLength ? c.sealedLength(plaintextLength) : c.overhead + plaintextLength;
+  }
+
   /** The cipher for the current sequence number, rotating the key at an epoch boundary. */
   protected current(): RecordCipher {
     const c = this.live();

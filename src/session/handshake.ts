@@ -70,6 +70,12 @@ export interface ClientConfig {
   readonly key: KeyPair | null;
   readonly server: ServerIdentity;
   readonly rng: Rng;
+  /**
+   * Datagram transports: the session's connection id (8 bytes, sent in clear in every datagram).
+   * A suite must bind it into the authenticated part of its first message so that a copy of the
+   * handshake under another id is refused. Absent on streams.
+   */
+  readonly connectionId?: Uint8Array;
 }
 
 export interface ServerConfig {
@@ -79,6 +85,10 @@ export interface ServerConfig {
   readonly rng: Rng;
   /** What `Suite.openServer` returned for this server, if the suite has one. */
   readonly resources?: unknown;
+  /** Datagram transports: the connection id this handshake's datagrams carry (see ClientConfig). */
+  readonly connectionId?: Uint8Array;
+  /** What `Suite.prepareSession` resolved to for this connection, if the suite has one. */
+  readonly session?: unknown;
 }
 
 export type SuiteName = 'box' | 'sid' | 'secsess' | 'ccm' | 'cbcmac';
@@ -96,9 +106,53 @@ export interface Suite {
   readonly messageNames: Readonly<Record<number, string>>;
   client(config: ClientConfig): Handshake;
   server(config: ServerConfig): Handshake;
+  /** How the suite runs over datagrams (transport/udp); absent: the defaults of record/datagram.ts. */
+  readonly datagram?: DatagramProfile;
   /**
    * Per-server resources shared by its handshakes (cbcmac's pool of per-session RSA keys).
    * Returns the value passed as `ServerConfig.resources`, and how to release it.
    */
   openServer?(key: KeyPair): { resources: unknown; close(): void };
+  /**
+   * Per-connection work a server does before its handshake can start, off the event loop (cbcmac:
+   * a fresh RSA key from the pool). Resolves at once while resources are ready; the transport
+   * waits for it (bounded by the handshake timeout) and passes the value as `ServerConfig.session`.
+   */
+  prepareSession?(resources: unknown): Promise<unknown>;
+}
+
+/** What a suite changes in the generic datagram layer (record/datagram.ts). */
+export interface DatagramProfile {
+  /**
+   * `'layer'` (default): the datagram layer writes `type ‖ cid ‖ seq` and hands it to the
+   * `RecordCipher` as the header. `'cipher'`: the layer writes only the type byte and the cipher
+   * writes `cid ‖ seq` itself (a suite whose record format is its seed's, such as `sid`).
+   */
+  readonly recordHeader?: 'layer' | 'cipher';
+  /**
+   * The client pads its handshake datagrams to this many bytes (record/datagram.ts, `PADDED`), for
+   * suites whose server answers can be larger than the client's messages (sid: an RSA key).
+   */
+  readonly padClientHandshakeTo?: number;
+  /** Type of the server's error reply (`type ‖ cid`) to a handshake message that failed; absent: silence. */
+  readonly rejectType?: number;
+  /** Type of the "handshake again" notice (`type ‖ cid`) for a record with an unknown cid (default 0x1f). */
+  readonly handshakeAgainType?: number;
+  /**
+   * A server that answers the first flight without keeping state (box: the Cookie carries the
+   * server's ephemeral state sealed under a rotating key, as CurveCP does), so Hellos cost no memory.
+   */
+  readonly stateless?: (config: ServerConfig) => StatelessServer;
+}
+
+/** See `DatagramProfile.stateless`. Time is passed in (milliseconds, monotonic). */
+export interface StatelessServer {
+  /**
+   * For a message under an unknown connection id: the replies if it is answered without state,
+   * `'resume'` if it carries the server's token and needs a session (then call `resume`). Throws
+   * on a bad message.
+   */
+  answer(m: HandshakeMessage, connectionId: Uint8Array, now: number): readonly HandshakeMessage[] | 'resume';
+  /** A server handshake rebuilt from the token in `m`, ready to `receive(m)`. Throws on a bad or used token. */
+  resume(m: HandshakeMessage, connectionId: Uint8Array, now: number): Handshake;
 }

@@ -238,7 +238,7 @@ export class StreamSession {
   }
 
   private sealRecord(sender: SendDirection, type: number, plaintext: Uint8Array): void {
-    const header = frameHeader(type, sender.overhead + plaintext.length);
+    const header = frameHeader(type, sender.sealedLength(plaintext.length));
     for (const chunk of sender.seal(type, header, plaintext)) this.output.push(chunk);
   }
 

@@ -2,9 +2,17 @@
 import { SealwireError } from '../errors.js';
 import { SUITE_NAMES, type Suite, type SuiteName } from '../session/handshake.js';
 import { boxSuite } from './box/index.js';
+import { secsessSuite } from './secsess/index.js';
+import { ccmSuite } from './ccm/index.js';
+import { sidSuite } from './sid/index.js';
+import { cbcmacSuite } from './cbcmac/index.js';
 
 const SUITES: Partial<Record<SuiteName, Suite>> = {
   box: boxSuite,
+  secsess: secsessSuite,
+  ccm: ccmSuite,
+  sid: sidSuite,
+  cbcmac: cbcmacSuite,
 };
 
 export const DEFAULT_SUITE: SuiteName = 'box';

@@ -10,12 +10,13 @@
 import { EventEmitter } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { SealwireError } from '../errors.js';
+import { SealwireError, asSealwireError } from '../errors.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../record/limits.js';
 import { DEFAULT_HOST, resolveClientKey, resolveServer, resolveServerIdentity, type ConnectOptions, type ServerOptions } from '../options.js';
 import { getSuite } from '../suites/index.js';
 import { StreamSession } from '../session/stream-session.js';
-import type { Suite } from '../session/handshake.js';
-import type { KeyPair, PublicKey } from '../keys/key.js';
+import type { Handshake, Suite } from '../session/handshake.js';
+import { generateKeyPairAsync, MIN_RSA_BITS, type KeyPair, type PublicKey } from '../keys/key.js';
 import type { Rng } from '../crypto/random.js';
 import { SecureSession } from './secure-session.js';
 import { systemRng } from '../crypto/random.js';
@@ -46,6 +47,8 @@ export class SealwireServer extends EventEmitter {
   private readonly maxHandshakes: number;
   private readonly server: net.Server;
   private readonly live = new Set<SecureSession>();
+  /** Connections waiting for `suite.prepareSession`. */
+  private readonly pending = new Set<Duplex>();
   private handshaking = 0;
   private closing = false;
   private readonly suiteResources: { resources: unknown; close(): void } | undefined;
@@ -59,7 +62,7 @@ export class SealwireServer extends EventEmitter {
     this.rng = resolved.rng;
     this.handshakeTimeout = options.handshakeTimeout;
     this.maxHandshakes = options.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES;
-    this.suiteResources = this.suite.openServer?.(this.key);
+    this.suiteResources = options.openServerForTestingOnly?.(this.key) ?? this.suite.openServer?.(this.key);
     if (onSession) this.on('session', onSession);
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.handleConnection(socket));
     this.server.on('error', (err) => this.emit('error', new SealwireError('IO', `server socket: ${err.message}`, { cause: err })));
@@ -105,6 +108,7 @@ export class SealwireServer extends EventEmitter {
       }
       this.server.close(() => resolve());
     });
+    for (const socket of this.pending) socket.destroy();
     const sessionsClosed = [...this.live].map((s) => new Promise<void>((resolve) => (s.closed ? resolve() : s.once('close', () => resolve()))));
     for (const s of this.live) s.shutdown();
     const done = Promise.all([listenerClosed, ...sessionsClosed]);
@@ -131,10 +135,56 @@ export class SealwireServer extends EventEmitter {
       return;
     }
     socket.on('error', () => {}); // reported through the session; never crash on a reset
-    const handshake = this.suite.server({ key: this.key, authorize: this.authorize, rng: this.rng, resources: this.suiteResources?.resources });
+    this.handshaking++;
+    if (!this.suite.prepareSession) {
+      this.startSession(socket, info, undefined);
+      return;
+    }
+    // The suite needs per-connection resources first (cbcmac: a per-session RSA key). They are
+    // normally ready at once; if not, the connection waits, paused, within its handshake time.
+    socket.pause();
+    this.pending.add(socket);
+    let settled = false;
+    const giveUp = (error: SealwireError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      this.pending.delete(socket);
+      this.handshaking--;
+      socket.destroy();
+      this.emit('handshakeError', error, info);
+    };
+    const timeoutMs = this.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    const timer = setTimeout(() => giveUp(new SealwireError('TIMEOUT', `no per-session resources ready within ${timeoutMs / 1000} s`)), timeoutMs);
+    timer.unref();
+    socket.once('close', () => giveUp(new SealwireError('HANDSHAKE_FAILED', 'the client went away before the handshake started')));
+    this.suite.prepareSession(this.suiteResources?.resources).then(
+      (prepared) => {
+        if (settled) return; // the connection is gone; what was prepared for it is dropped unused
+        settled = true;
+        clearTimeout(timer);
+        this.pending.delete(socket);
+        this.startSession(socket, info, prepared);
+        socket.resume();
+      },
+      (e: unknown) => giveUp(asSealwireError(e, 'HANDSHAKE_FAILED', 'preparing the session failed')),
+    );
+  }
+
+  /** Runs the server handshake on a connection counted in `handshaking`. */
+  private startSession(socket: Duplex, info: ConnectionInfo, prepared: unknown): void {
+    let handshake: Handshake;
+    try {
+      handshake = this.suite.server({ key: this.key, authorize: this.authorize, rng: this.rng, resources: this.suiteResources?.resources, session: prepared });
+    } catch (e) {
+      // A bad key or an exhausted resource ends this connection only, never the server.
+      this.handshaking--;
+      socket.destroy();
+      this.emit('handshakeError', asSealwireError(e, 'HANDSHAKE_FAILED', 'cannot start the handshake'), info);
+      return;
+    }
     const core = new StreamSession(handshake, { now: monotonicClock(), handshakeTimeoutMs: this.handshakeTimeout });
     const session = new SecureSession(socket, core, { suite: this.suite.name, clock: monotonicClock });
-    this.handshaking++;
     this.live.add(session);
     let established = false;
     session.on('error', (err: SealwireError) => {
@@ -154,17 +204,20 @@ export class SealwireServer extends EventEmitter {
 }
 
 /** Connects over TCP (or `options.socket`) and resolves once the handshake has verified the server. */
-export function connectTcp(options: ConnectOptions): Promise<SecureSession> {
+export async function connectTcp(options: ConnectOptions): Promise<SecureSession> {
+  const host = options.host ?? DEFAULT_HOST;
+  const port = options.port ?? 0;
+  if (!options.socket && (!Number.isInteger(port) || port <= 0 || port > 65535)) {
+    throw new SealwireError('INVALID_ARGUMENT', `connect: a port (1-65535) is required, got ${String(options.port)}`);
+  }
+  const suite = getSuite(options.suite);
+  const identity = resolveServerIdentity(suite, options, host, port);
+  // A throwaway RSA client key takes tens of milliseconds: generate it off the event loop.
+  const key = options.key === undefined && suite.clientKeys === 'required' && suite.keyType === 'rsa'
+    ? await generateKeyPairAsync('rsa', { bits: MIN_RSA_BITS })
+    : resolveClientKey(suite, options.key);
+  const handshake = suite.client({ key, server: identity.identity, rng: options.rng ?? systemRng });
   return new Promise((resolve, reject) => {
-    const host = options.host ?? DEFAULT_HOST;
-    const port = options.port ?? 0;
-    if (!options.socket && (!Number.isInteger(port) || port <= 0 || port > 65535)) {
-      throw new SealwireError('INVALID_ARGUMENT', `connect: a port (1-65535) is required, got ${String(options.port)}`);
-    }
-    const suite = getSuite(options.suite);
-    const identity = resolveServerIdentity(suite, options, host, port);
-    const key = resolveClientKey(suite, options.key);
-    const handshake = suite.client({ key, server: identity.identity, rng: options.rng ?? systemRng });
     const socket = options.socket ?? net.connect({ host, port, allowHalfOpen: true, noDelay: true });
     const core = new StreamSession(handshake, { now: monotonicClock(), handshakeTimeoutMs: options.handshakeTimeout });
     const session = new SecureSession(socket, core, { suite: suite.name, clock: monotonicClock, trust: identity.trust });

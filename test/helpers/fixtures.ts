@@ -47,18 +47,24 @@ export interface SuiteFixture {
   close(): void;
 }
 
-export async function fixtureFor(name: SuiteName): Promise<SuiteFixture> {
+export interface FixtureOptions {
+  /** Replaces `suite.openServer` (e.g. a recycling key pool, so thousands of handshakes need no key generation). */
+  openServer?: (key: KeyPair) => { resources: unknown; close(): void };
+}
+
+export async function fixtureFor(name: SuiteName, options: FixtureOptions = {}): Promise<SuiteFixture> {
   const suite = getSuite(name);
+  const openServer = options.openServer ?? suite.openServer?.bind(suite);
   const [serverKey, otherServerKey] = await Promise.all([testKey(suite.keyType, 0), testKey(suite.keyType, 1)]);
   const withClientKeys = suite.clientKeys === 'required';
   const clientKey = withClientKeys ? await testKey(suite.keyType, 2) : null;
   const otherClientKey = withClientKeys ? await testKey(suite.keyType, 3) : null;
   const opened = new Map<KeyPair, { resources: unknown; close(): void }>();
   const resourcesFor = (key: KeyPair): unknown => {
-    if (!suite.openServer) return undefined;
+    if (!openServer) return undefined;
     let r = opened.get(key);
     if (!r) {
-      r = suite.openServer(key);
+      r = openServer(key);
       opened.set(key, r);
     }
     return r.resources;

@@ -18,13 +18,22 @@ import {
   MessageType,
   READY_SIZE,
   VOUCH_SIZE,
+  COOKIE_NONCE_SIZE,
+  cookieNonce,
   counterNonce,
+  parseCookie,
   parseCookiePlain,
   parseVouchPlain,
 } from '../../src/suites/box/messages.js';
 import { SessionPipe } from '../helpers/pipe.js';
 import { seededRngForTestingOnly } from '../helpers/rng.js';
-import type { Rng } from '../../src/crypto/random.js';
+import { systemRng, type Rng } from '../../src/crypto/random.js';
+
+/** Opens a Cookie payload (Cnonce ‖ box) with the Hello key. */
+const openCookie = (payload: Uint8Array, key: Uint8Array): Buffer | null => {
+  const c = parseCookie(payload);
+  return secretboxOpen(c.sealed, cookieNonce(c.cNonce), key);
+};
 
 const serverKey = generateKeyPair('x25519');
 const clientKey = generateKeyPair('x25519');
@@ -78,14 +87,36 @@ describe('box: nonces', () => {
     expect(max.subarray(16).toString('hex')).toBe('fffffffffffffffe');
   });
 
-  it('opens the Cookie only with the documented nonce', () => {
+  it('opens the Cookie only with the documented nonce (0x02 ‖ S ‖ the Cnonce sent with it)', () => {
     const p = run();
     const ephemeralPublic = p.wire.client[0]!.subarray(5, 37);
     const keys = boxKeys('server', serverKey.publicKey.bytes, serverKey.secretKey, ephemeralPublic);
-    const cookie = p.wire.server[0]!.subarray(5);
-    expect(secretboxOpen(cookie, counterNonce(MessageType.COOKIE, Direction.SERVER_TO_CLIENT, 0n), keys.send)).not.toBeNull();
-    expect(secretboxOpen(cookie, counterNonce(MessageType.COOKIE, Direction.CLIENT_TO_SERVER, 0n), keys.send)).toBeNull();
-    expect(secretboxOpen(cookie, counterNonce(MessageType.HELLO, Direction.SERVER_TO_CLIENT, 0n), keys.send)).toBeNull();
+    const cookie = parseCookie(p.wire.server[0]!.subarray(5));
+    expect(cookie.cNonce.length).toBe(22);
+    const withPrefix = (type: number, dir: number): Buffer => Buffer.concat([Buffer.from([type, dir]), cookie.cNonce]);
+    expect(secretboxOpen(cookie.sealed, withPrefix(MessageType.COOKIE, Direction.SERVER_TO_CLIENT), keys.send)).not.toBeNull();
+    expect(secretboxOpen(cookie.sealed, withPrefix(MessageType.COOKIE, Direction.CLIENT_TO_SERVER), keys.send)).toBeNull();
+    expect(secretboxOpen(cookie.sealed, withPrefix(MessageType.HELLO, Direction.SERVER_TO_CLIENT), keys.send)).toBeNull();
+    expect(secretboxOpen(cookie.sealed, counterNonce(MessageType.COOKIE, Direction.SERVER_TO_CLIENT, 0n), keys.send)).toBeNull();
+  });
+
+  it('never seals two Cookies for one replayed Hello under the same nonce (the key (S, EC) repeats)', () => {
+    const hello = boxSuite.client({ key: clientKey, server: { kind: 'pinned', key: serverKey.publicKey }, rng: systemRng }).start().send[0]!;
+    const keys = boxKeys('server', serverKey.publicKey.bytes, serverKey.secretKey, hello.payload.subarray(0, 32));
+    const nonces = new Set<string>();
+    const replays = 200;
+    for (let i = 0; i < replays; i++) {
+      // Each replay reaches a fresh server handshake (a new connection, or a stateless UDP server).
+      const server = boxSuite.server({ key: serverKey, authorize: () => true, rng: systemRng });
+      const reply = server.receive(hello).send[0]!;
+      expect(reply.type).toBe(MessageType.COOKIE);
+      expect(openCookie(reply.payload, keys.send)).not.toBeNull();
+      const c = parseCookie(reply.payload);
+      nonces.add(Buffer.from(cookieNonce(c.cNonce)).toString('hex'));
+      server.wipe();
+    }
+    expect(nonces.size).toBe(replays);
+    expect(COOKIE_NONCE_SIZE).toBeGreaterThanOrEqual(16);
   });
 
   it('uses a fresh random nonce for V in every session (V meets the same long-term key each time)', () => {
@@ -96,7 +127,7 @@ describe('box: nonces', () => {
       const p = run({ clientRng: (n) => { const b = rng(n); copies.push(Buffer.from(b)); return b; } });
       const ephemeral = x25519KeyPairFromSeed(copies[0]!);
       const helloKeys = boxKeys('client', ephemeral.publicKey, ephemeral.secretKey, serverKey.publicKey.bytes);
-      const cookie = parseCookiePlain(secretboxOpen(p.wire.server[0]!.subarray(5), counterNonce(MessageType.COOKIE, Direction.SERVER_TO_CLIENT, 0n), helloKeys.receive)!);
+      const cookie = parseCookiePlain(openCookie(p.wire.server[0]!.subarray(5), helloKeys.receive)!);
       const sessionKeys = boxKeys('client', ephemeral.publicKey, ephemeral.secretKey, cookie.serverEphemeral);
       const vouch = parseVouchPlain(secretboxOpen(p.wire.client[1]!.subarray(5), counterNonce(MessageType.VOUCH, Direction.CLIENT_TO_SERVER, 0n), sessionKeys.send)!);
       expect(Buffer.from(vouch.clientKey).equals(clientKey.publicKey.bytes)).toBe(true);
@@ -139,7 +170,7 @@ describe('box: determinism and secrets', () => {
     const ec = hello.subarray(0, 32);
     // With Ss the attacker opens the Cookie and learns ES, Ctag, Stag...
     const helloKeys = boxKeys('server', serverKey.publicKey.bytes, serverKey.secretKey, ec);
-    const cookie = parseCookiePlain(secretboxOpen(p.wire.server[0]!.subarray(5), counterNonce(MessageType.COOKIE, Direction.SERVER_TO_CLIENT, 0n), helloKeys.send)!);
+    const cookie = parseCookiePlain(openCookie(p.wire.server[0]!.subarray(5), helloKeys.send)!);
     const es = cookie.serverEphemeral;
     // ...but no key it can compute from long-term secrets and public ephemeral keys opens a record.
     const record = p.wire.client.find((f) => f[4] === ContentType.DATA)!.subarray(5);

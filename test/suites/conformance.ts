@@ -18,16 +18,25 @@ import { encodeFrame } from '../../src/record/frame.js';
 import { MAX_FRAME_BODY, SEQUENCE_HARD_LIMIT } from '../../src/record/limits.js';
 import type { SuiteName } from '../../src/session/handshake.js';
 import { SessionPipe, other, type PipeOptions, type Side, type Tamper } from '../helpers/pipe.js';
-import { fixtureFor, type ClientOverrides, type ServerOverrides, type SuiteFixture } from '../helpers/fixtures.js';
+import { fixtureFor, type ClientOverrides, type FixtureOptions, type ServerOverrides, type SuiteFixture } from '../helpers/fixtures.js';
 
 export interface ConformanceOptions {
   /**
    * Which bit positions of a handshake frame to flip (default: every bit). Frames are whole wire
    * frames: 4-byte length, type byte, payload.
    */
-  sampleBits?: (frameLength: number) => Iterable<number>;
+  sampleBits?: (frameLength: number, frame: Buffer) => Iterable<number>;
   /** Which strict-prefix lengths of a handshake payload to try (default: all). */
   samplePrefixes?: (payloadLength: number) => Iterable<number>;
+  /**
+   * The message whose record is flipped bit by bit (default 32 bytes). Suites whose handshakes
+   * cost RSA private-key operations pass a shorter one: the record's structure is the same.
+   */
+  recordFlipMessage?: Buffer;
+  /** Time limit of the bit-flip tests (default: the configured test timeout). */
+  flipTimeoutMs?: number;
+  /** Per-server resources for the in-memory runs in place of `suite.openServer` (see FixtureOptions). */
+  openServer?: FixtureOptions['openServer'];
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -46,7 +55,7 @@ export function describeConformance(name: SuiteName, options: ConformanceOptions
   describe(`suite '${name}': conformance over the in-memory pipe`, () => {
     let fx: SuiteFixture;
     beforeAll(async () => {
-      fx = await fixtureFor(name);
+      fx = await fixtureFor(name, { openServer: options.openServer });
     });
     afterAll(() => fx?.close());
 
@@ -134,7 +143,7 @@ export function describeConformance(name: SuiteName, options: ConformanceOptions
       for (const from of ['client', 'server'] as const) {
         reference.wire[from].forEach((frame, index) => {
           if (isRecordType(frame[4]!)) return;
-          const bits = options.sampleBits ? [...options.sampleBits(frame.length)] : range(frame.length * 8);
+          const bits = options.sampleBits ? [...options.sampleBits(frame.length, frame)] : range(frame.length * 8);
           for (const bit of bits) {
             const tamper: Tamper = (f, fr, i) => (f === from && i === index ? [flipBit(fr, bit)] : [fr]);
             const p = pipe({ tamper, client: client() });
@@ -148,7 +157,7 @@ export function describeConformance(name: SuiteName, options: ConformanceOptions
         });
       }
       expect(tried).toBeGreaterThan(100);
-    });
+    }, options.flipTimeoutMs);
 
     it('rejects every strict prefix of every handshake message', () => {
       const reference = established();
@@ -172,7 +181,7 @@ export function describeConformance(name: SuiteName, options: ConformanceOptions
     });
 
     it('rejects every single-bit flip of a data record in either direction, delivering nothing from it', () => {
-      const msg = Buffer.from('a record whose every bit matters');
+      const msg = options.recordFlipMessage ?? Buffer.from('a record whose every bit matters');
       for (const from of ['client', 'server'] as const) {
         const reference = established();
         const firstRecord = reference.wire[from].length;
@@ -189,7 +198,7 @@ export function describeConformance(name: SuiteName, options: ConformanceOptions
           expect(p.received(to).length, `flip of bit ${bit} delivered data`).toBe(0);
         }
       }
-    });
+    }, options.flipTimeoutMs);
 
     it('rejects a replayed record and delivers its data once', () => {
       const p = established({ tamper: (f, fr) => (f === 'client' && fr[4] === ContentType.DATA ? [fr, fr] : [fr]) });

@@ -1,5 +1,5 @@
 /**
- * `sealwire connect HOST:PORT [--server-key FILE|SHA256:…] [--key PATH] [--suite S]`
+ * `sealwire connect HOST:PORT [--server-key FILE|SHA256:…] [--key PATH] [--suite S] [--udp [--linger S]]`
  *
  * Like `nc`: stdin goes to the server, what the server sends goes to stdout. At stdin EOF the
  * client half-closes (close record) and exits 0 once the server has closed its side cleanly.
@@ -11,7 +11,8 @@ import { connectTcp } from '../../transport/tcp.js';
 import type { SecureSession } from '../../transport/secure-session.js';
 import { DEFAULT_SUITE } from '../../suites/index.js';
 import { defaultKnownHostsPath } from '../../keys/home.js';
-import { parseHostPort, parsePositiveInt, parseSuite } from '../args.js';
+import { parseHostPort, parsePositiveInt, parseSeconds, parseSuite } from '../args.js';
+import { connectUdpCommand } from './udp.js';
 import { reportError } from '../errors.js';
 
 interface ConnectCliOptions {
@@ -20,6 +21,8 @@ interface ConnectCliOptions {
   suite: string;
   knownHosts?: string;
   handshakeTimeout: string;
+  udp?: boolean;
+  linger: string;
 }
 
 export function register(program: Command, run: (fn: () => Promise<number>) => void): void {
@@ -32,6 +35,8 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .option('--suite <suite>', 'protocol suite', DEFAULT_SUITE)
     .option('--known-hosts <file>', 'known_hosts file for trust on first use', undefined)
     .option('--handshake-timeout <ms>', 'give up if the handshake takes longer (milliseconds)', '10000')
+    .option('--udp', 'connect over UDP: each stdin line is one message, each received message one line')
+    .option('--linger <seconds>', 'with --udp: after stdin ends, wait until the session is quiet this long, then close', '1')
     .action((target: string, opts: ConnectCliOptions) => run(() => connectCommand(target, opts)));
 }
 
@@ -39,6 +44,10 @@ async function connectCommand(target: string, opts: ConnectCliOptions): Promise<
   const { host, port } = parseHostPort(target);
   const suite = parseSuite(opts.suite);
   const handshakeTimeout = parsePositiveInt(opts.handshakeTimeout, '--handshake-timeout');
+  const lingerMs = parseSeconds(opts.linger, '--linger') * 1000;
+  if (opts.udp) {
+    return connectUdpCommand({ host, port, target, suite, key: opts.key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, handshakeTimeout, lingerMs });
+  }
   const key = opts.key ? loadKeyPair(opts.key) : undefined;
   const session = await connectTcp({
     host,

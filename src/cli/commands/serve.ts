@@ -1,5 +1,5 @@
 /**
- * `sealwire serve --key PATH [--host H] [--port P] [--echo] [--authorized-keys FILE] [--suite S]`
+ * `sealwire serve --key PATH [--host H] [--port P] [--echo] [--authorized-keys FILE] [--suite S] [--udp]`
  *
  * The first stdout line is `listening on HOST:PORT`. With `--echo` each session's data goes back
  * to its sender; without it, received data goes to stdout. Session events go to stderr, one line
@@ -13,6 +13,7 @@ import type { SecureSession } from '../../transport/secure-session.js';
 import { SealwireError } from '../../errors.js';
 import { DEFAULT_SUITE } from '../../suites/index.js';
 import { parsePort, parsePositiveInt, parseSuite } from '../args.js';
+import { serveUdp } from './udp.js';
 
 interface ServeOptions {
   key: string;
@@ -22,6 +23,7 @@ interface ServeOptions {
   authorizedKeys?: string;
   suite: string;
   handshakeTimeout: string;
+  udp?: boolean;
 }
 
 const who = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string =>
@@ -38,6 +40,7 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .option('--authorized-keys <file>', 'accept only clients whose keys are listed in FILE')
     .option('--suite <suite>', 'protocol suite', DEFAULT_SUITE)
     .option('--handshake-timeout <ms>', 'drop handshakes that take longer (milliseconds)', '10000')
+    .option('--udp', 'serve over UDP: each received message is one line (with --echo, sent back)')
     .action((opts: ServeOptions) => run(() => serve(opts)));
 }
 
@@ -45,6 +48,9 @@ async function serve(opts: ServeOptions): Promise<number> {
   const port = parsePort(opts.port);
   const suite = parseSuite(opts.suite);
   const handshakeTimeout = parsePositiveInt(opts.handshakeTimeout, '--handshake-timeout');
+  if (opts.udp) {
+    return serveUdp({ key: opts.key, host: opts.host, port, echo: opts.echo === true, authorizedKeys: opts.authorizedKeys, suite, handshakeTimeout });
+  }
   const key = loadKeyPair(opts.key);
   const authorizedKeys = opts.authorizedKeys ? loadAuthorizedKeys(opts.authorizedKeys) : undefined;
   const server = new SealwireServer({ key, suite, authorizedKeys, handshakeTimeout });

@@ -15,18 +15,22 @@ import { expectMessage, expectPayloadSize, handshakeError } from '../common.js';
 import { BoxRecordCipher } from './records.js';
 import { clientLongTermKeys } from './long-term.js';
 import {
+  COOKIE_PLAIN_SIZE,
   COOKIE_SIZE,
+  COOKIE_WITH_TOKEN_SIZE,
   Direction,
   MessageType,
   READY_SIZE,
   TAG_SIZE,
   V_NONCE_SIZE,
+  cookieNonce,
   counterNonce,
   encodeHello,
   encodeHelloPlain,
   encodeKeyQuery,
   encodeVPlain,
   encodeVouchPlain,
+  parseCookie,
   parseCookiePlain,
   parseKeyReply,
   vouchInnerNonce,
@@ -90,16 +94,20 @@ export class BoxClientHandshake implements Handshake {
       }
       case 'awaitCookie': {
         expectType(m, MessageType.COOKIE, 'Cookie');
-        expectPayloadSize('box', m, COOKIE_SIZE, 'Cookie');
-        const plain = secretboxOpen(m.payload, counterNonce(MessageType.COOKIE, Direction.SERVER_TO_CLIENT, 0n), s.helloKeys.receive);
+        // Over UDP a stateless server adds its token inside the Cookie box (stateless.ts).
+        const withToken = this.config.connectionId !== undefined && m.payload.length === COOKIE_WITH_TOKEN_SIZE;
+        if (!withToken) expectPayloadSize('box', m, COOKIE_SIZE, 'Cookie');
+        const sealedCookie = parseCookie(m.payload, withToken ? COOKIE_WITH_TOKEN_SIZE : COOKIE_SIZE);
+        const plain = secretboxOpen(sealedCookie.sealed, cookieNonce(sealedCookie.cNonce), s.helloKeys.receive);
         if (!plain) throw hsFail('the Cookie does not open: it was not sealed by the holder of the pinned server key');
-        const cookie = parseCookiePlain(plain);
+        const cookie = parseCookiePlain(plain.subarray(0, COOKIE_PLAIN_SIZE));
+        const token = withToken ? Buffer.from(plain.subarray(COOKIE_PLAIN_SIZE)) : null;
         if (!equalConstantTime(cookie.ctag, s.ctag)) throw hsFail('the Cookie does not answer our Hello (Ctag mismatch)');
         const sessionKeys = boxKeys('client', s.ephemeral.publicKey, s.ephemeral.secretKey, cookie.serverEphemeral);
         const vouch = this.vouch(s.server, s.ephemeral.publicKey, cookie.stag, sessionKeys);
         wipe(s.ephemeral.secretKey, s.helloKeys.send, s.helloKeys.receive, plain);
         this.state = { name: 'awaitReady', server: s.server, sessionKeys };
-        return { send: [vouch] };
+        return { send: [token ? { type: vouch.type, payload: Buffer.concat([token, vouch.payload]) } : vouch] };
       }
       case 'awaitReady': {
         expectType(m, MessageType.READY, 'Ready');
@@ -143,7 +151,7 @@ export class BoxClientHandshake implements Handshake {
     wipe(seed);
     const ctag = rng(TAG_SIZE);
     const helloKeys = boxKeys('client', ephemeral.publicKey, ephemeral.secretKey, server.bytes);
-    const sealed = secretboxSeal(encodeHelloPlain(ctag), counterNonce(MessageType.HELLO, Direction.CLIENT_TO_SERVER, 0n), helloKeys.send);
+    const sealed = secretboxSeal(encodeHelloPlain(ctag, this.config.connectionId), counterNonce(MessageType.HELLO, Direction.CLIENT_TO_SERVER, 0n), helloKeys.send);
     this.state = { name: 'awaitCookie', server, ephemeral, ctag, helloKeys };
     return { type: MessageType.HELLO, payload: encodeHello(ephemeral.publicKey, sealed) };
   }

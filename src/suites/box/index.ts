@@ -4,6 +4,7 @@ import { BoxClientHandshake } from './client.js';
 import { BoxServerHandshake } from './server.js';
 import { MessageType } from './messages.js';
 import { LongTermKeys } from './long-term.js';
+import { BoxStatelessServer } from './stateless.js';
 
 export const boxSuite: Suite = {
   name: 'box',
@@ -25,4 +26,6 @@ export const boxSuite: Suite = {
     const cache = new LongTermKeys('server', key);
     return { resources: cache, close: () => cache.wipe() };
   },
+  // Over UDP the server answers Hellos without keeping state (stateless.ts).
+  datagram: { stateless: (config) => new BoxStatelessServer(config) },
 };

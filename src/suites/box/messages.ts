@@ -6,8 +6,10 @@
  *
  *   0x05 KeyQuery  C→S  64 zero bytes                         (only when the client has no key for S)
  *   0x06 KeyReply  S→C  S (32)
- *   0x01 Hello     C→S  EC (32) ‖ Box[Ctag (32) ‖ 176 zero bytes](ECs -> S)        = 256 bytes
- *   0x02 Cookie    S→C  Box[ES (32) ‖ Ctag (32) ‖ Stag (32)](Ss -> EC)              = 112 bytes
+ *   0x01 Hello     C→S  EC (32) ‖ Box[Ctag (32) ‖ CID (8) ‖ 168 zero bytes](ECs -> S) = 256 bytes
+ *                       CID: the UDP connection id (zeros on streams), so the Hello is bound to it
+ *   0x02 Cookie    S→C  Cnonce (22) ‖ Box[ES (32) ‖ Ctag (32) ‖ Stag (32)](Ss -> EC) = 134 bytes
+ *                       nonce 0x02 ‖ 'S' ‖ Cnonce (random)
  *   0x03 Vouch     C→S  Box[C (32) ‖ Vnonce (22) ‖ V (80)](ECs -> ES)              = 150 bytes
  *                       V = Box[EC (32) ‖ Stag (32)](Cs -> S), nonce 0x0f ‖ 'C' ‖ Vnonce
  *   0x04 Ready     S→C  Box[](ESs -> EC)                                            =  16 bytes
@@ -18,13 +20,18 @@
  * record sequence number for records). Two messages never share a nonce under one key: keys of a
  * session are fresh (ephemeral keys on both sides), types differ, directions differ, and records
  * count up. The one box under two long-term keys, V, meets the same key in every session, so its
- * nonce is 22 random bytes after its prefix (DESIGN.md §2.3), sent in the Vouch.
+ * nonce is 22 random bytes after its prefix (DESIGN.md §2.3), sent in the Vouch. The Cookie's key
+ * comes from (S, EC), and EC is the client's choice: a replayed Hello makes the server seal a
+ * second Cookie under the same key, so the Cookie's nonce is also 22 random bytes, sent with it.
  *
  * The Hello is padded so that it is never smaller than the server's answer (no amplification).
+ * Over UDP the server is stateless (stateless.ts): its Cookie' box also carries a 112-byte token
+ * (246 bytes in all, still below the Hello) that the client puts in front of its Vouch.
  */
 import { SealwireError } from '../../errors.js';
 import { BOX_MAC_SIZE, BOX_NONCE_SIZE, X25519_KEY_SIZE } from '../../crypto/box.js';
 import { Reader, expectSize } from '../../wire/reader.js';
+import { equalConstantTime } from '../../crypto/secrets.js';
 import { Writer } from '../../wire/writer.js';
 
 export const MessageType = {
@@ -45,19 +52,27 @@ export const Direction = {
 export type DirectionByte = (typeof Direction)[keyof typeof Direction];
 
 export const TAG_SIZE = 32;
-export const HELLO_PADDING = 176;
+/** The connection id inside the Hello (datagram transports; zeros on streams). */
+export const HELLO_CID_SIZE = 8;
+export const HELLO_PADDING = 168;
 export const V_NONCE_SIZE = BOX_NONCE_SIZE - 2;
+/** Random bytes after the 2-byte (type, direction) prefix of a random nonce. */
+export const RANDOM_NONCE_SIZE = BOX_NONCE_SIZE - 2;
 
 export const KEY_QUERY_SIZE = 64;
 export const KEY_REPLY_SIZE = X25519_KEY_SIZE;
-export const HELLO_SIZE = X25519_KEY_SIZE + BOX_MAC_SIZE + TAG_SIZE + HELLO_PADDING;
+export const HELLO_SIZE = X25519_KEY_SIZE + BOX_MAC_SIZE + TAG_SIZE + HELLO_CID_SIZE + HELLO_PADDING;
 export const COOKIE_PLAIN_SIZE = X25519_KEY_SIZE + TAG_SIZE + TAG_SIZE;
-export const COOKIE_SIZE = BOX_MAC_SIZE + COOKIE_PLAIN_SIZE;
+export const COOKIE_NONCE_SIZE = BOX_NONCE_SIZE - 2;
+export const COOKIE_SIZE = COOKIE_NONCE_SIZE + BOX_MAC_SIZE + COOKIE_PLAIN_SIZE;
 export const V_PLAIN_SIZE = X25519_KEY_SIZE + TAG_SIZE;
 export const V_SIZE = BOX_MAC_SIZE + V_PLAIN_SIZE;
 export const VOUCH_PLAIN_SIZE = X25519_KEY_SIZE + V_NONCE_SIZE + V_SIZE;
 export const VOUCH_SIZE = BOX_MAC_SIZE + VOUCH_PLAIN_SIZE;
 export const READY_SIZE = BOX_MAC_SIZE;
+/** UDP, stateless server (stateless.ts): the server's token, inside the Cookie' and before the Vouch'. */
+export const TOKEN_SIZE = BOX_NONCE_SIZE + BOX_MAC_SIZE + X25519_KEY_SIZE + X25519_KEY_SIZE + 8;
+export const COOKIE_WITH_TOKEN_SIZE = COOKIE_SIZE + TOKEN_SIZE;
 
 /** A nonce with a counter: type ‖ direction ‖ 14 zero bytes ‖ u64 counter. */
 export function counterNonce(type: number, direction: DirectionByte, counter: bigint): Buffer {
@@ -73,14 +88,24 @@ export function writeCounterNonce(n: Buffer, type: number, direction: DirectionB
   n.writeBigUInt64BE(counter, 16);
 }
 
-/** V's nonce: 0x0f ‖ 'C' ‖ 22 random bytes. */
-export function vouchInnerNonce(random: Uint8Array): Buffer {
-  if (random.length !== V_NONCE_SIZE) throw new SealwireError('INVALID_ARGUMENT', 'V nonce must be 22 bytes');
+/** A random nonce: type ‖ direction ‖ 22 random bytes (for boxes whose key may repeat). */
+export function randomNonce(type: number, direction: DirectionByte, random: Uint8Array): Buffer {
+  if (random.length !== RANDOM_NONCE_SIZE) throw new SealwireError('INVALID_ARGUMENT', `random nonce part must be ${RANDOM_NONCE_SIZE} bytes`);
   const n = Buffer.alloc(BOX_NONCE_SIZE);
-  n[0] = MessageType.VOUCH_INNER;
-  n[1] = Direction.CLIENT_TO_SERVER;
+  n[0] = type;
+  n[1] = direction;
   n.set(random, 2);
   return n;
+}
+
+/** V's nonce: 0x0f ‖ 'C' ‖ 22 random bytes. */
+export function vouchInnerNonce(random: Uint8Array): Buffer {
+  return randomNonce(MessageType.VOUCH_INNER, Direction.CLIENT_TO_SERVER, random);
+}
+
+/** The Cookie's nonce: 0x02 ‖ 'S' ‖ Cnonce (22 random bytes, sent before the box). */
+export function cookieNonce(random: Uint8Array): Buffer {
+  return randomNonce(MessageType.COOKIE, Direction.SERVER_TO_CLIENT, random);
 }
 
 const fail = (what: string): SealwireError => new SealwireError('HANDSHAKE_FAILED', what);
@@ -106,8 +131,11 @@ export interface Hello {
   readonly sealed: Uint8Array;
 }
 
-export function encodeHelloPlain(ctag: Uint8Array): Buffer {
-  const w = new Writer(TAG_SIZE + HELLO_PADDING).bytes(ctag);
+const NO_CID = new Uint8Array(HELLO_CID_SIZE);
+
+export function encodeHelloPlain(ctag: Uint8Array, connectionId: Uint8Array = NO_CID): Buffer {
+  if (connectionId.length !== HELLO_CID_SIZE) throw new SealwireError('INVALID_ARGUMENT', 'connection id must be 8 bytes');
+  const w = new Writer(TAG_SIZE + HELLO_CID_SIZE + HELLO_PADDING).bytes(ctag).bytes(connectionId);
   w.reserve(HELLO_PADDING); // a Writer's buffer starts zeroed: the padding is zeros
   return w.finish();
 }
@@ -124,13 +152,20 @@ export function parseHello(payload: Uint8Array): Hello {
   return { clientEphemeral, sealed };
 }
 
-/** Returns Ctag from the opened Hello box, refusing non-zero padding. */
-export function parseHelloPlain(plain: Uint8Array): Uint8Array {
+/**
+ * Returns Ctag from the opened Hello box, refusing non-zero padding and a connection id other than
+ * `connectionId` (zeros on streams), compared in constant time.
+ */
+export function parseHelloPlain(plain: Uint8Array, connectionId: Uint8Array = NO_CID): Uint8Array {
   const r = new Reader(plain, 'box Hello', 'HANDSHAKE_FAILED');
   const ctag = r.fixed(TAG_SIZE, 'Ctag');
+  const cid = r.fixed(HELLO_CID_SIZE, 'connection id');
   const pad = r.fixed(HELLO_PADDING, 'padding');
   r.end();
   if (!pad.every((b) => b === 0)) throw fail('box Hello: padding is not zero');
+  if (connectionId.length !== HELLO_CID_SIZE || !equalConstantTime(cid, connectionId)) {
+    throw fail('box Hello: sealed for another connection id (a copied Hello)');
+  }
   return ctag;
 }
 
@@ -144,6 +179,17 @@ export interface CookiePlain {
 
 export function encodeCookiePlain(c: CookiePlain): Buffer {
   return new Writer(COOKIE_PLAIN_SIZE).bytes(c.serverEphemeral).bytes(c.ctag).bytes(c.stag).finish();
+}
+
+/** Cookie: Cnonce ‖ sealed box. */
+export function encodeCookie(cNonce: Uint8Array, sealed: Uint8Array): Buffer {
+  return new Writer(COOKIE_SIZE).bytes(cNonce).bytes(sealed).finish();
+}
+
+export function parseCookie(payload: Uint8Array, size: number = COOKIE_SIZE): { readonly cNonce: Uint8Array; readonly sealed: Uint8Array } {
+  expectSize(payload, size, 'box Cookie', 'HANDSHAKE_FAILED');
+  const r = new Reader(payload, 'box Cookie', 'HANDSHAKE_FAILED');
+  return { cNonce: r.fixed(COOKIE_NONCE_SIZE, 'Cnonce'), sealed: r.rest() };
 }
 
 export function parseCookiePlain(plain: Uint8Array): CookiePlain {

@@ -8,7 +8,7 @@
  * reason; the peer sees the connection close and nothing more.
  */
 import { SealwireError } from '../../errors.js';
-import { boxKeys, secretboxOpen, secretboxSeal, x25519KeyPairFromSeed, type DirectionKeys } from '../../crypto/box.js';
+import { boxKeys, secretboxOpen, secretboxSeal, x25519KeyPairFromSeed, x25519PublicKey, type DirectionKeys } from '../../crypto/box.js';
 import { equalConstantTime, wipe } from '../../crypto/secrets.js';
 import { PublicKey, type KeyPair } from '../../keys/key.js';
 import type { Handshake, HandshakeMessage, HandshakeStep, ServerConfig } from '../../session/handshake.js';
@@ -21,7 +21,9 @@ import {
   MessageType,
   TAG_SIZE,
   VOUCH_SIZE,
+  COOKIE_NONCE_SIZE,
   checkKeyQuery,
+  cookieNonce,
   counterNonce,
   encodeCookiePlain,
   parseHello,
@@ -31,6 +33,12 @@ import {
   vouchInnerNonce,
 } from './messages.js';
 
+/** What the stateless server (stateless.ts) lends `onHello`: Stag from ESs, and the token. */
+export interface StatelessToken {
+  stag(ephemeralSecret: Uint8Array): Buffer;
+  seal(clientEphemeral: Uint8Array, ephemeralSecret: Uint8Array): Buffer;
+}
+
 type State =
   | { readonly name: 'awaitHello'; readonly keyQueried: boolean }
   | {
@@ -38,6 +46,8 @@ type State =
       readonly clientEphemeral: Buffer;
       readonly stag: Buffer;
       readonly sessionKeys: DirectionKeys;
+      /** Bytes in front of the Vouch (the stateless server's token; 0 otherwise). */
+      readonly prefix: number;
     }
   | { readonly name: 'done' };
 
@@ -93,28 +103,55 @@ export class BoxServerHandshake implements Handshake {
     this.state = { name: 'done' };
   }
 
-  /** Hello → Cookie: Box[ES ‖ Ctag ‖ Stag](Ss -> EC). */
-  private onHello(m: HandshakeMessage): HandshakeStep {
+  /**
+   * Datagram transports, stateless server (stateless.ts): answers a Hello with a Cookie' whose box
+   * also carries `token(EC, ESs)`, keeps nothing, and leaves this handshake done.
+   */
+  receiveHelloStateless(m: HandshakeMessage, token: StatelessToken): readonly HandshakeMessage[] {
+    if (this.state.name !== 'awaitHello') throw hsFail('receiveHelloStateless() on a used handshake');
+    expectMessage('box', m, MessageType.HELLO, 'Hello', KNOWN);
+    const step = this.onHello(m, token);
+    this.wipe();
+    return step.send;
+  }
+
+  /**
+   * Datagram transports: a server handshake rebuilt from a verified token, awaiting the Vouch'
+   * (whose first `prefix` bytes are the token). Takes ownership of nothing: copies what it keeps.
+   */
+  static resumeFromToken(config: ServerConfig, clientEphemeral: Uint8Array, ephemeralSecret: Uint8Array, stag: Buffer, prefix: number): BoxServerHandshake {
+    const h = new BoxServerHandshake(config);
+    const ephemeralPublic = x25519PublicKey(ephemeralSecret);
+    const sessionKeys = boxKeys('server', ephemeralPublic, ephemeralSecret, clientEphemeral);
+    h.state = { name: 'awaitVouch', clientEphemeral: Buffer.from(clientEphemeral), stag, sessionKeys, prefix };
+    return h;
+  }
+
+  /** Hello → Cookie: Cnonce ‖ Box[ES ‖ Ctag ‖ Stag (‖ token)](Ss -> EC). */
+  private onHello(m: HandshakeMessage, token?: StatelessToken): HandshakeStep {
     expectPayloadSize('box', m, HELLO_SIZE, 'Hello');
     const hello = parseHello(m.payload);
     const helloKeys = boxKeys('server', this.key.publicKey.bytes, this.key.secretKey, hello.clientEphemeral);
     try {
       const plain = secretboxOpen(hello.sealed, counterNonce(MessageType.HELLO, Direction.CLIENT_TO_SERVER, 0n), helloKeys.receive);
       if (!plain) throw hsFail('the Hello does not open: the client sealed it to another server key');
-      const ctag = parseHelloPlain(plain);
+      const ctag = parseHelloPlain(plain, this.config.connectionId);
       const seed = this.config.rng(32);
       const ephemeral = x25519KeyPairFromSeed(seed);
       wipe(seed);
-      const stag = this.config.rng(TAG_SIZE);
+      const stag = token ? token.stag(ephemeral.secretKey) : this.config.rng(TAG_SIZE);
       const sessionKeys = boxKeys('server', ephemeral.publicKey, ephemeral.secretKey, hello.clientEphemeral);
-      // ESs is needed for nothing else: the session keys are computed, so it goes now.
+      const sealedToken = token ? token.seal(hello.clientEphemeral, ephemeral.secretKey) : null;
+      // ESs is needed for nothing else: the session keys are computed (and sealed in the token), so it goes now.
       wipe(ephemeral.secretKey);
-      const cookie = secretboxSeal(
-        encodeCookiePlain({ serverEphemeral: ephemeral.publicKey, ctag, stag }),
-        counterNonce(MessageType.COOKIE, Direction.SERVER_TO_CLIENT, 0n),
-        helloKeys.send,
-      );
-      this.state = { name: 'awaitVouch', clientEphemeral: Buffer.from(hello.clientEphemeral), stag, sessionKeys };
+      // A replayed Hello meets the same (S, EC) key again: the nonce is random (messages.ts).
+      const cNonce = this.config.rng(COOKIE_NONCE_SIZE);
+      let cookiePlain = encodeCookiePlain({ serverEphemeral: ephemeral.publicKey, ctag, stag });
+      if (sealedToken) cookiePlain = Buffer.concat([cookiePlain, sealedToken]);
+      const sealed = secretboxSeal(cookiePlain, cookieNonce(cNonce), helloKeys.send);
+      const cookie = Buffer.concat([cNonce, sealed]);
+      if (!sealedToken) this.state = { name: 'awaitVouch', clientEphemeral: Buffer.from(hello.clientEphemeral), stag, sessionKeys, prefix: 0 };
+      else wipe(sessionKeys.send, sessionKeys.receive);
       return { send: [{ type: MessageType.COOKIE, payload: cookie }] };
     } finally {
       wipe(helloKeys.send, helloKeys.receive);
@@ -123,8 +160,8 @@ export class BoxServerHandshake implements Handshake {
 
   /** Vouch: opens it, checks V binds C to our EC and Stag, asks `authorize`, then Ready. */
   private onVouch(m: HandshakeMessage, s: Extract<State, { name: 'awaitVouch' }>): HandshakeStep {
-    expectPayloadSize('box', m, VOUCH_SIZE, 'Vouch');
-    const plain = secretboxOpen(m.payload, counterNonce(MessageType.VOUCH, Direction.CLIENT_TO_SERVER, 0n), s.sessionKeys.receive);
+    expectPayloadSize('box', m, s.prefix + VOUCH_SIZE, 'Vouch');
+    const plain = secretboxOpen(m.payload.subarray(s.prefix), counterNonce(MessageType.VOUCH, Direction.CLIENT_TO_SERVER, 0n), s.sessionKeys.receive);
     if (!plain) throw hsFail('the Vouch does not open under the session key');
     const vouch = parseVouchPlain(plain);
     const clientKey = PublicKey.fromBytes('x25519', vouch.clientKey);

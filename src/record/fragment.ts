@@ -1,0 +1,130 @@
+/**
+ * Fragmentation of messages larger than one datagram, and bounded reassembly.
+ *
+ * A message of at most `MAX_DATAGRAM_PLAINTEXT` bytes travels as one DATA record. A larger one
+ * (up to `MAX_MESSAGE`) is cut into FRAGMENT records whose plaintext is
+ *
+ *     message id (4) ‖ index (2) ‖ count (2) ‖ chunk
+ *
+ * inside the record's authenticated encryption, so fragments cannot be spliced across messages
+ * or sessions. Reassembly memory is bounded (messages in progress, bytes in progress) and
+ * incomplete messages expire; a fragment that does not fit is dropped, never buffered.
+ */
+import { SealwireError } from '../errors.js';
+
+/** Largest plaintext in one datagram record: keeps datagrams under common path MTUs (1280 IPv6). */
+export const MAX_DATAGRAM_PLAINTEXT = 1200;
+export const FRAGMENT_HEADER_SIZE = 8;
+export const FRAGMENT_CHUNK = MAX_DATAGRAM_PLAINTEXT - FRAGMENT_HEADER_SIZE;
+/** Largest message `send` accepts. */
+export const MAX_MESSAGE = 64 * 1024;
+const MAX_FRAGMENTS = Math.ceil(MAX_MESSAGE / FRAGMENT_CHUNK);
+
+/** Cuts `message` into fragment plaintexts (only for messages above MAX_DATAGRAM_PLAINTEXT). */
+export function fragment(message: Uint8Array, id: number): Buffer[] {
+  if (message.length > MAX_MESSAGE) throw new SealwireError('TOO_LARGE', `message of ${message.length} bytes; the limit is ${MAX_MESSAGE}`);
+  const count = Math.ceil(message.length / FRAGMENT_CHUNK);
+  const out: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const chunk = message.subarray(i * FRAGMENT_CHUNK, (i + 1) * FRAGMENT_CHUNK);
+    const f = Buffer.allocUnsafe(FRAGMENT_HEADER_SIZE + chunk.length);
+    f.writeUInt32BE(id >>> 0, 0);
+    f.writeUInt16BE(i, 4);
+    f.writeUInt16BE(count, 6);
+    f.set(chunk, FRAGMENT_HEADER_SIZE);
+    out.push(f);
+  }
+  return out;
+}
+
+export interface ReassemblyLimits {
+  /** Messages in progress at once (default 16). */
+  readonly maxMessages?: number;
+  /** Bytes buffered for messages in progress (default 256 KiB). */
+  readonly maxBytes?: number;
+  /** Milliseconds an incomplete message is kept (default 5 000). */
+  readonly expiryMs?: number;
+}
+
+interface Partial {
+  readonly parts: (Uint8Array | undefined)[];
+  received: number;
+  bytes: number;
+  readonly expires: number;
+}
+
+export class Reassembler {
+  private readonly pending = new Map<number, Partial>();
+  private bytes = 0;
+  private readonly maxMessages: number;
+  private readonly maxBytes: number;
+  private readonly expiryMs: number;
+
+  constructor(limits: ReassemblyLimits = {}) {
+    this.maxMessages = limits.maxMessages ?? 16;
+    this.maxBytes = limits.maxBytes ?? 256 * 1024;
+    this.expiryMs = limits.expiryMs ?? 5_000;
+  }
+
+  /** Bytes held for incomplete messages. */
+  get bufferedBytes(): number {
+    return this.bytes;
+  }
+
+  get pendingMessages(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Takes one fragment plaintext; returns the whole message once its last fragment arrives, else
+   * null. Throws `BAD_RECORD` for a malformed fragment and `TOO_LARGE` when it does not fit the
+   * bounds (the caller drops it; what was buffered stays).
+   */
+  add(plain: Uint8Array, now: number): Uint8Array | null {
+    this.expire(now);
+    if (plain.length <= FRAGMENT_HEADER_SIZE || plain.length > MAX_DATAGRAM_PLAINTEXT) {
+      throw new SealwireError('BAD_RECORD', `fragment of ${plain.length} bytes`);
+    }
+    const v = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
+    const id = v.readUInt32BE(0);
+    const index = v.readUInt16BE(4);
+    const count = v.readUInt16BE(6);
+    if (count < 2 || count > MAX_FRAGMENTS || index >= count) throw new SealwireError('BAD_RECORD', `fragment ${index} of ${count}`);
+    const chunk = v.subarray(FRAGMENT_HEADER_SIZE);
+    if (index < count - 1 && chunk.length !== FRAGMENT_CHUNK) throw new SealwireError('BAD_RECORD', 'short fragment before the last');
+    let p = this.pending.get(id);
+    if (!p) {
+      if (this.pending.size >= this.maxMessages) throw new SealwireError('TOO_LARGE', `more than ${this.maxMessages} messages in reassembly`);
+      p = { parts: new Array<Uint8Array | undefined>(count), received: 0, bytes: 0, expires: now + this.expiryMs };
+      this.pending.set(id, p);
+    }
+    if (p.parts.length !== count) throw new SealwireError('BAD_RECORD', 'fragment count differs within one message');
+    if (p.parts[index]) return null; // a duplicate (a retransmission by the application)
+    if (this.bytes + chunk.length > this.maxBytes) throw new SealwireError('TOO_LARGE', `reassembly buffer full (${this.maxBytes} bytes)`);
+    p.parts[index] = Buffer.from(chunk); // own copy: the record buffer may be reused
+    p.received++;
+    p.bytes += chunk.length;
+    this.bytes += chunk.length;
+    if (p.received < count) return null;
+    this.pending.delete(id);
+    this.bytes -= p.bytes;
+    return Buffer.concat(p.parts as Uint8Array[]);
+  }
+
+  /** Drops incomplete messages whose time is up. */
+  expire(now: number): void {
+    for (const [id, p] of this.pending) {
+      if (p.expires <= now) {
+        this.pending.delete(id);
+        this.bytes -= p.bytes;
+      }
+    }
+  }
+
+  /** The earliest expiry, or null. */
+  nextExpiry(): number | null {
+    let t: number | null = null;
+    for (const p of this.pending.values()) if (t === null || p.expires < t) t = p.expires;
+    return t;
+  }
+}

@@ -1,0 +1,347 @@
+/**
+ * The sans-I/O UDP server endpoint: many datagram sessions behind one socket.
+ *
+ *     receive(datagram, from, now) → routes by connection id; returns the session it touched
+ *     handleTimeout(now)           → every session whose time has come
+ *     takeOutput()                 → (address, datagram) pairs to send
+ *
+ * Rules it enforces for every session:
+ * - **Routing by connection id**, never by address. A session's address changes only when an
+ *   authenticated record (or the handshake message that established it) arrives from a new one,
+ *   as NAT rebinding needs; anything unauthenticated is answered to its sender, and only that.
+ * - **Bounded half-open state**: at most `maxHandshakes` handshakes in progress per server and
+ *   `maxHandshakesPerAddress` per source IP address; further new ids are dropped silently. A new
+ *   id whose first message fails leaves no state at all.
+ * - **No amplification**: whatever a session wants to send in reply to a datagram that did not
+ *   authenticate is checked against that datagram's size and dropped whole if it is larger.
+ * - **Silence toward the peer**: bad datagrams are dropped; the only answers to unauthenticated
+ *   input are the handshake's own replies and the 9-byte "handshake again" notice for a record
+ *   with an unknown id (never larger than that record).
+ */
+import { SealwireError, asSealwireError } from '../errors.js';
+import {
+  CONNECTION_ID_SIZE,
+  DATAGRAM_PREFIX_SIZE,
+  DatagramType,
+  RECORD_HEADER_SIZE,
+  encodeHandshakeDatagram,
+  encodeNotice,
+  readHandshakeDatagram,
+  isDatagramRecordType,
+  isHandshakeType,
+} from '../record/datagram.js';
+import { DatagramSession, type DatagramEvent, type ReceiveResult } from './datagram-session.js';
+import type { Handshake, ServerConfig, StatelessServer, Suite } from './handshake.js';
+
+/** At most this many failed-handshake reports a second (the rest are counted). */
+const REPORTS_PER_SECOND = 10;
+
+export interface PeerAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface DatagramServerOptions {
+  readonly suite: Suite;
+  readonly config: ServerConfig;
+  readonly handshakeTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly keepaliveMs?: number;
+  /** Handshakes in progress per server (default 1024). */
+  readonly maxHandshakes?: number;
+  /** Handshakes in progress per source IP address (default 64). */
+  readonly maxHandshakesPerAddress?: number;
+  /** Established sessions at most (default 100 000). */
+  readonly maxSessions?: number;
+  /** See `DatagramSessionOptions.datagramsOwned`. */
+  readonly datagramsOwned?: boolean;
+}
+
+/** One session as the endpoint sees it. */
+export interface SessionEntry {
+  readonly id: string;
+  readonly session: DatagramSession;
+  /** Where this session's own output goes (moves only on authenticated input). */
+  address: PeerAddress;
+  /** The address counted against the per-address handshake bound while half-open. */
+  readonly firstAddress: string;
+  halfOpen: boolean;
+  /** Cached `session.nextTimeout()`. */
+  due: number;
+}
+
+export type EndpointEvent =
+  | { readonly type: 'session'; readonly entry: SessionEntry }
+  | { readonly type: 'handshakeError'; readonly error: SealwireError; readonly from: PeerAddress }
+  | { readonly type: 'sessionEvent'; readonly entry: SessionEntry; readonly event: DatagramEvent };
+
+export interface Outgoing {
+  readonly to: PeerAddress;
+  readonly data: Uint8Array;
+}
+
+export class DatagramServer {
+  private readonly sessions = new Map<string, SessionEntry>();
+  private readonly perAddress = new Map<string, number>();
+  private halfOpen = 0;
+  private established = 0;
+  private output: Outgoing[] = [];
+  private events: EndpointEvent[] = [];
+  private readonly maxHandshakes: number;
+  private readonly maxPerAddress: number;
+  private readonly maxSessions: number;
+  private lastLimitReport = -Infinity;
+  /** Replies withheld by the amplification rule (should stay 0 with well-behaved suites). */
+  amplificationDrops = 0;
+  /** New handshakes dropped by the half-open bounds. */
+  limitDrops = 0;
+  /** Handshake datagrams dropped because they failed (garbage, forgeries, wrong keys). */
+  droppedHandshakeDatagrams = 0;
+  private reportWindowStart = -Infinity;
+  private reportsInWindow = 0;
+  private suppressed = 0;
+  /** The time of the call being processed (for rate limits inside `flush`). */
+  private clock = 0;
+  /** What the last `receive` found: the session's verdict, or 'unrouted' (no session took it). */
+  lastResult: ReceiveResult | 'unrouted' = 'unrouted';
+
+  private readonly stateless: StatelessServer | null;
+
+  constructor(private readonly options: DatagramServerOptions) {
+    this.stateless = options.suite.datagram?.stateless?.(options.config) ?? null;
+    this.maxHandshakes = options.maxHandshakes ?? 1024;
+    this.maxPerAddress = options.maxHandshakesPerAddress ?? 64;
+    this.maxSessions = options.maxSessions ?? 100_000;
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get handshakesInProgress(): number {
+    return this.halfOpen;
+  }
+
+  entries(): IterableIterator<SessionEntry> {
+    return this.sessions.values();
+  }
+
+  /** Routes one datagram. Returns the session it reached, or null. Never throws. */
+  receive(d: Uint8Array, from: PeerAddress, now: number): SessionEntry | null {
+    this.lastResult = 'unrouted';
+    this.clock = now;
+    if (d.length < DATAGRAM_PREFIX_SIZE) return null;
+    const type = d[0]!;
+    const id = Buffer.isBuffer(d) ? d.toString('latin1', 1, DATAGRAM_PREFIX_SIZE) : Buffer.from(d.buffer, d.byteOffset + 1, CONNECTION_ID_SIZE).toString('latin1');
+    let entry = this.sessions.get(id);
+    if (!entry) {
+      if (isHandshakeType(type)) entry = this.create(d, id, from, now);
+      else if (isDatagramRecordType(type) && d.length >= RECORD_HEADER_SIZE) {
+        const again = this.options.suite.datagram?.handshakeAgainType ?? DatagramType.HANDSHAKE_AGAIN;
+        this.output.push({ to: from, data: encodeNotice(again, d.subarray(1, DATAGRAM_PREFIX_SIZE)) });
+      }
+      return entry ?? null;
+    }
+    const result = entry.session.receive(d, now);
+    this.lastResult = result;
+    if (result === 'authenticated' || result === 'established') {
+      entry.address = from;
+      this.flush(entry, entry.address, Infinity);
+    } else {
+      this.flush(entry, from, d.length);
+    }
+    return entry;
+  }
+
+  /** Runs every session whose timeout is due. */
+  handleTimeout(now: number): void {
+    this.clock = now;
+    for (const entry of this.sessions.values()) {
+      if (entry.due > now) continue;
+      entry.session.handleTimeout(now);
+      this.flush(entry, entry.address, Infinity);
+    }
+  }
+
+  /** Sends `message` on a session (the transport calls this for `UdpSession.send`). */
+  send(entry: SessionEntry, message: Uint8Array, now: number): void {
+    entry.session.send(message, now);
+    this.flush(entry, entry.address, Infinity);
+  }
+
+  close(entry: SessionEntry, now: number): void {
+    entry.session.close(now);
+    this.flush(entry, entry.address, Infinity);
+  }
+
+  takeOutput(): Outgoing[] {
+    const out = this.output;
+    if (out.length) this.output = [];
+    return out;
+  }
+
+  takeEvents(): EndpointEvent[] {
+    const ev = this.events;
+    if (ev.length) this.events = [];
+    return ev;
+  }
+
+  /** The earliest time any session needs `handleTimeout`. */
+  nextTimeout(): number {
+    let t = Infinity;
+    for (const e of this.sessions.values()) if (e.due < t) t = e.due;
+    return t;
+  }
+
+  private create(d: Uint8Array, id: string, from: PeerAddress, now: number): SessionEntry | undefined {
+    const connectionId = Uint8Array.from(d.subarray(1, DATAGRAM_PREFIX_SIZE));
+    let handshake: Handshake | undefined;
+    if (this.stateless) {
+      // The suite answers the first flight without state; only a message carrying its token
+      // (box: the Vouch') makes a session.
+      const m = readHandshakeDatagram(d);
+      if (!m) return undefined;
+      try {
+        const answer = this.stateless.answer(m, connectionId, now);
+        if (answer !== 'resume') {
+          this.lastResult = 'handshake';
+          const replies = answer.map((r) => encodeHandshakeDatagram(r.type, connectionId, r.payload));
+          if (replies.reduce((n, r) => n + r.length, 0) > d.length) this.amplificationDrops++;
+          else for (const data of replies) this.output.push({ to: from, data });
+          return undefined;
+        }
+      } catch (e) {
+        this.lastResult = 'dropped';
+        this.reportDropped(asSealwireError(e, 'HANDSHAKE_FAILED', 'handshake'), from, now);
+        this.reject(connectionId, from);
+        return undefined;
+      }
+    }
+    const count = this.perAddress.get(from.address) ?? 0;
+    if (this.halfOpen >= this.maxHandshakes || count >= this.maxPerAddress || this.established >= this.maxSessions) {
+      this.limitDrops++;
+      if (now - this.lastLimitReport >= 1000) {
+        this.lastLimitReport = now;
+        const what = count >= this.maxPerAddress ? `from ${from.address} (limit ${this.maxPerAddress} per address)` : `(limit ${this.maxHandshakes} per server, ${this.maxSessions} sessions)`;
+        this.events.push({ type: 'handshakeError', error: new SealwireError('LIMIT', `too many handshakes in progress ${what}; new handshakes dropped`), from });
+      }
+      return undefined;
+    }
+    const o = this.options;
+    if (this.stateless) {
+      try {
+        handshake = this.stateless.resume(readHandshakeDatagram(d)!, connectionId, now);
+      } catch (e) {
+        this.lastResult = 'dropped';
+        this.reportDropped(asSealwireError(e, 'HANDSHAKE_FAILED', 'handshake'), from, now);
+        this.reject(connectionId, from);
+        return undefined;
+      }
+    }
+    const session = new DatagramSession(handshake ?? o.suite.server({ ...o.config, connectionId }), {
+      now,
+      connectionId,
+      handshakeTimeoutMs: o.handshakeTimeoutMs,
+      idleTimeoutMs: o.idleTimeoutMs,
+      keepaliveMs: o.keepaliveMs,
+      profile: o.suite.datagram,
+      datagramsOwned: o.datagramsOwned,
+    });
+    session.start(now);
+    const result = session.receive(d, now);
+    this.lastResult = result;
+    if (result === 'dropped' && !handshake) {
+      // A first message that fails leaves nothing behind (garbage, floods, other suites). (A
+      // session resumed from a valid token stays, half-open: the token is spent, and the client's
+      // retransmission must find it.)
+      const ev = session.takeEvents().find((e) => e.type === 'handshakeDropped');
+      if (ev && ev.type === 'handshakeDropped') {
+        this.reportDropped(ev.error, from, now);
+        this.reject(connectionId, from);
+      }
+      session.fail(new SealwireError('HANDSHAKE_FAILED', 'dropped'));
+      return undefined;
+    }
+    const entry: SessionEntry = { id, session, address: from, firstAddress: from.address, halfOpen: true, due: Infinity };
+    this.sessions.set(id, entry);
+    this.halfOpen++;
+    this.perAddress.set(from.address, count + 1);
+    this.flush(entry, from, d.length);
+    return entry;
+  }
+
+  /**
+   * Moves a session's output and events out. `budget` is the size of the unauthenticated datagram
+   * being answered (Infinity when the answer follows authenticated input or a timer of an open
+   * session): a reply larger than it is withheld whole.
+   */
+  private flush(entry: SessionEntry, to: PeerAddress, budget: number): void {
+    const s = entry.session;
+    const out = s.takeOutput();
+    if (out.length) {
+      let total = 0;
+      for (const o of out) total += o.length;
+      if (total > budget) {
+        this.amplificationDrops++;
+      } else {
+        for (const data of out) this.output.push({ to, data });
+      }
+    }
+    for (const event of s.takeEvents()) {
+      if (event.type === 'secure') {
+        this.leaveHalfOpen(entry);
+        this.established++;
+        this.events.push({ type: 'session', entry });
+      } else if (event.type === 'handshakeDropped') {
+        this.reportDropped(event.error, to, this.clock);
+        if (budget !== Infinity) this.reject(s.connectionId, to);
+      } else {
+        if (event.type === 'close') {
+          this.sessions.delete(entry.id);
+          if (entry.halfOpen) {
+            // Never given to the application: a failed handshake, reported as one.
+            this.leaveHalfOpen(entry);
+            if (event.error) this.events.push({ type: 'handshakeError', error: event.error, from: entry.address });
+            continue;
+          }
+          this.established--;
+        }
+        this.events.push({ type: 'sessionEvent', entry, event });
+      }
+    }
+    entry.due = s.nextTimeout();
+  }
+
+  /**
+   * Reports a dropped handshake datagram, at most `REPORTS_PER_SECOND` a second: on UDP garbage
+   * costs an attacker nothing, and the operator's log must not be the thing that drowns.
+   */
+  private reportDropped(error: SealwireError, from: PeerAddress, now: number): void {
+    this.droppedHandshakeDatagrams++;
+    if (now - this.reportWindowStart >= 1000) {
+      if (this.suppressed > 0) {
+        this.events.push({ type: 'handshakeError', error: new SealwireError('HANDSHAKE_FAILED', `${this.suppressed} more failed handshake datagrams not shown`), from });
+      }
+      this.reportWindowStart = now;
+      this.reportsInWindow = 0;
+      this.suppressed = 0;
+    }
+    if (this.reportsInWindow++ < REPORTS_PER_SECOND) this.events.push({ type: 'handshakeError', error, from });
+    else this.suppressed++;
+  }
+
+  /** The suite's error reply (`type ‖ cid`, 9 bytes) to a failed handshake message, if it has one. */
+  private reject(cid: Uint8Array, to: PeerAddress): void {
+    const type = this.options.suite.datagram?.rejectType;
+    if (type !== undefined) this.output.push({ to, data: encodeNotice(type, cid) });
+  }
+
+  private leaveHalfOpen(entry: SessionEntry): void {
+    if (!entry.halfOpen) return;
+    entry.halfOpen = false;
+    this.halfOpen--;
+    const n = (this.perAddress.get(entry.firstAddress) ?? 1) - 1;
+    if (n <= 0) this.perAddress.delete(entry.firstAddress);
+    else this.perAddress.set(entry.firstAddress, n);
+  }
+}

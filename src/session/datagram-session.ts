@@ -1,0 +1,419 @@
+/**
+ * The sans-I/O datagram session: one side of a UDP session, as a state machine.
+ *
+ *     start(now)              → the client's first flight
+ *     receive(datagram, now)  → what it was ('authenticated', 'established', 'handshake', 'dropped')
+ *     send(message, now)      → one DATA record, or FRAGMENT records
+ *     close(now)              → the CLOSE record
+ *     handleTimeout(now)      → retransmission, handshake deadline, keepalive, idle timeout
+ *     takeOutput() / takeEvents()
+ *
+ * It is generic over suites: the suite's handshake exchanges (type, payload) messages, which travel
+ * as `type ‖ connection id ‖ payload` datagrams (record/datagram.ts). What UDP adds:
+ *
+ * - Loss: the client retransmits its last flight with exponential backoff until the next message
+ *   of the handshake arrives; the server answers a repeat of the last message it accepted with its
+ *   last flight again (so it never runs a handshake step twice), until the first authenticated
+ *   record shows the client is done.
+ * - Forgery: on UDP anyone can send anything. A handshake message that fails is dropped and the
+ *   handshake keeps waiting for the real one (the failure is reported as a non-fatal event, and named
+ *   in the timeout error); only `UNKNOWN_PEER` on the client (the pinned key refused) ends it. A
+ *   record that does not authenticate or repeats is dropped; the session goes on.
+ * - Silence: a handshake deadline; once open, an idle timeout (no authenticated record) and a
+ *   keepalive record whenever this side has sent nothing for a while.
+ */
+import { SealwireError, asSealwireError } from '../errors.js';
+import type { PublicKey } from '../keys/key.js';
+import {
+  CONNECTION_ID_SIZE,
+  DATAGRAM_PREFIX_SIZE,
+  DatagramReceiver,
+  DatagramSender,
+  DatagramType,
+  RECORD_HEADER_SIZE,
+  encodeHandshakeDatagram,
+  isDatagramRecordType,
+  isHandshakeType,
+  readHandshakeDatagram,
+} from '../record/datagram.js';
+import { MAX_DATAGRAM_PLAINTEXT, Reassembler, fragment, type ReassemblyLimits } from '../record/fragment.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../record/limits.js';
+import type { DatagramProfile, Handshake, HandshakeMessage, HandshakeStep } from './handshake.js';
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+export const DEFAULT_KEEPALIVE_MS = 15_000;
+export const INITIAL_RTO_MS = 250;
+export const MAX_RTO_MS = 2_000;
+
+export type DatagramEvent =
+  | { readonly type: 'secure'; readonly peerPublicKey: PublicKey | null }
+  | { readonly type: 'message'; readonly data: Uint8Array }
+  /** The session ended: `error` null for the peer's authenticated close or our own `close()`. */
+  | { readonly type: 'close'; readonly error: SealwireError | null }
+  /** A handshake datagram was dropped because it failed (not fatal: it may be forged). */
+  | { readonly type: 'handshakeDropped'; readonly error: SealwireError }
+  /** An unauthenticated notice from the server: `error` (handshake failed) or `handshake-again`. */
+  | { readonly type: 'notice'; readonly kind: 'error' | 'handshake-again' };
+
+export type ReceiveResult = 'authenticated' | 'established' | 'handshake' | 'dropped';
+
+export interface DatagramSessionOptions {
+  /** Current time in milliseconds (monotonic); starts the handshake deadline. */
+  readonly now: number;
+  /** The connection id (8 bytes): chosen by the client, sent in every datagram. */
+  readonly connectionId: Uint8Array;
+  readonly handshakeTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly keepaliveMs?: number;
+  readonly initialRtoMs?: number;
+  readonly reassembly?: ReassemblyLimits;
+  /** The suite's datagram profile (record header mode, notice types). */
+  readonly profile?: DatagramProfile;
+  /**
+   * The caller hands each datagram over to `receive` and never reads it again, so records may be
+   * decrypted in place (the UDP transport: every datagram is a fresh buffer). Default false.
+   */
+  readonly datagramsOwned?: boolean;
+}
+
+export type DatagramPhase = 'handshake' | 'open' | 'closed';
+
+export class DatagramSession {
+  readonly connectionId: Uint8Array;
+  private phaseValue: DatagramPhase = 'handshake';
+  private output: Uint8Array[] = [];
+  private events: DatagramEvent[] = [];
+  private sender: DatagramSender | null = null;
+  private receiver: DatagramReceiver | null = null;
+  private peer: PublicKey | null = null;
+  private failure: SealwireError | null = null;
+  private readonly deadline: number;
+  private readonly idleTimeoutMs: number;
+  private readonly keepaliveMs: number;
+  private readonly initialRto: number;
+  /** Created with the first fragment: most sessions never need one. */
+  private reassembler: Reassembler | null = null;
+  private readonly reassemblyLimits: ReassemblyLimits | undefined;
+  /** The flight to repeat: the client's on timeout, the server's on a repeated request. */
+  private lastFlight: Uint8Array[] | null = null;
+  /** Server: the last handshake datagram it accepted (a repeat gets `lastFlight` again). */
+  private lastAccepted: Uint8Array | null = null;
+  private rto: number;
+  private retransmitAt = Infinity;
+  private lastReceived: number;
+  private lastSent: number;
+  private lastDropReason: SealwireError | null = null;
+  private messageId = 0;
+  /** Client: established, but waiting for the server's first record (see `apply`). */
+  private awaitingAck = false;
+  private readonly profile: DatagramProfile;
+  private readonly rejectType: number;
+  private readonly againType: number;
+  private readonly owned: boolean;
+  /** Records that failed authentication (for the operator; forged records cost a decryption). */
+  badRecords = 0;
+
+  constructor(
+    private readonly handshake: Handshake,
+    options: DatagramSessionOptions,
+  ) {
+    if (options.connectionId.length !== CONNECTION_ID_SIZE) throw new SealwireError('INVALID_ARGUMENT', 'connection id must be 8 bytes');
+    this.connectionId = options.connectionId;
+    this.deadline = options.now + (options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.keepaliveMs = options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
+    this.initialRto = options.initialRtoMs ?? INITIAL_RTO_MS;
+    this.rto = this.initialRto;
+    this.reassemblyLimits = options.reassembly;
+    this.profile = options.profile ?? {};
+    this.owned = options.datagramsOwned === true;
+    this.rejectType = this.profile.rejectType ?? DatagramType.ERROR;
+    this.againType = this.profile.handshakeAgainType ?? DatagramType.HANDSHAKE_AGAIN;
+    this.lastReceived = options.now;
+    this.lastSent = options.now;
+  }
+
+  get phase(): DatagramPhase {
+    return this.phaseValue;
+  }
+
+  get role(): 'client' | 'server' {
+    return this.handshake.role;
+  }
+
+  get error(): SealwireError | null {
+    return this.failure;
+  }
+
+  get peerPublicKey(): PublicKey | null {
+    return this.peer;
+  }
+
+  /** What the handshake waits for (for error messages). */
+  get awaiting(): string {
+    return this.handshake.awaiting;
+  }
+
+  /** Starts the handshake: the client sends its first flight. */
+  start(now: number): void {
+    this.guard(() => this.apply(this.handshake.start(), now));
+  }
+
+  /** Takes one datagram addressed to this session. Never throws. */
+  receive(d: Uint8Array, now: number): ReceiveResult {
+    if (this.phaseValue === 'closed' || d.length < DATAGRAM_PREFIX_SIZE) return 'dropped';
+    // (A server endpoint routes by this id already; a client checks it.)
+    if (this.role === 'client' && Buffer.compare(d.subarray(1, DATAGRAM_PREFIX_SIZE), this.connectionId) !== 0) return 'dropped';
+    const type = d[0]!;
+    if (this.role === 'client' && d.length === DATAGRAM_PREFIX_SIZE && (type === this.rejectType || type === this.againType)) {
+      // Unauthenticated hints: anyone could send them, so they end nothing by themselves.
+      if (type === this.rejectType) {
+        this.events.push({ type: 'notice', kind: 'error' });
+        if (this.phaseValue === 'handshake') {
+          this.lastDropReason = new SealwireError('HANDSHAKE_FAILED', 'the server answered with its error reply (is this client authorized, and is the pinned key right?)');
+        }
+      } else {
+        this.events.push({ type: 'notice', kind: 'handshake-again' });
+      }
+      return 'dropped';
+    }
+    if (isHandshakeType(type)) return this.onHandshake(d, type, now);
+    if (isDatagramRecordType(type)) return this.onRecord(d, type, now);
+    return 'dropped';
+  }
+
+  /** Sends one message (up to 64 KiB; fragmented above one datagram). Throws `CLOSED` unless open. */
+  send(message: Uint8Array, now: number): void {
+    const sender = this.openSender();
+    if (message.length <= MAX_DATAGRAM_PLAINTEXT) {
+      this.push(sender.seal(DatagramType.DATA, message), now);
+      return;
+    }
+    const id = this.messageId++;
+    for (const f of fragment(message, id)) this.push(sender.seal(DatagramType.FRAGMENT, f), now);
+  }
+
+  /** Ends the session: sends the CLOSE record if open, wipes keys, reports `close`. */
+  close(now: number): void {
+    if (this.phaseValue === 'closed') return;
+    if (this.phaseValue === 'open') {
+      try {
+        this.push(this.sender!.seal(DatagramType.CLOSE, new Uint8Array(0)), now);
+      } catch {
+        // at the sequence limit: the peer will time out instead
+      }
+    }
+    this.end(null);
+  }
+
+  /** Ends the session with `error` (sticky) and no CLOSE record. */
+  fail(error: SealwireError): void {
+    if (this.phaseValue === 'closed') return;
+    this.failure = error;
+    this.output = [];
+    this.end(error);
+  }
+
+  /** The next time `handleTimeout` has something to do. */
+  nextTimeout(): number {
+    switch (this.phaseValue) {
+      case 'handshake':
+        return Math.min(this.deadline, this.retransmitAt);
+      case 'open': {
+        if (this.awaitingAck) return Math.min(this.deadline, this.retransmitAt);
+        const t = Math.min(this.lastReceived + this.idleTimeoutMs, this.lastSent + this.keepaliveMs);
+        const r = this.reassembler?.nextExpiry() ?? null;
+        return r === null ? t : Math.min(t, r);
+      }
+      case 'closed':
+        return Infinity;
+    }
+  }
+
+  handleTimeout(now: number): void {
+    if (this.phaseValue === 'handshake') {
+      if (now >= this.deadline) {
+        const why = this.lastDropReason ? `; last rejected handshake message: ${this.lastDropReason.message}` : ' (no answer: is the server running, and is this the right port?)';
+        this.fail(new SealwireError('TIMEOUT', `handshake did not finish in time (waiting for ${this.handshake.awaiting})${why}`));
+        return;
+      }
+      if (now >= this.retransmitAt && this.lastFlight) {
+        for (const d of this.lastFlight) this.push(d, now);
+        this.rto = Math.min(this.rto * 2, MAX_RTO_MS);
+        this.retransmitAt = now + this.rto;
+      }
+      return;
+    }
+    if (this.phaseValue !== 'open') return;
+    if (this.awaitingAck) {
+      // Our last handshake message is out, keys are ready; the server's first record confirms it.
+      if (now >= this.deadline) {
+        this.fail(new SealwireError('TIMEOUT', 'the server never confirmed the last handshake message (no record from it)'));
+      } else if (now >= this.retransmitAt && this.lastFlight) {
+        for (const d of this.lastFlight) this.push(d, now);
+        this.rto = Math.min(this.rto * 2, MAX_RTO_MS);
+        this.retransmitAt = now + this.rto;
+      }
+      return;
+    }
+    if (now >= this.lastReceived + this.idleTimeoutMs) {
+      this.fail(new SealwireError('TIMEOUT', `no authenticated packet from the peer for ${Math.round(this.idleTimeoutMs / 1000)} s`));
+      return;
+    }
+    this.reassembler?.expire(now);
+    if (now >= this.lastSent + this.keepaliveMs) this.guard(() => this.push(this.openSender().seal(DatagramType.KEEPALIVE, new Uint8Array(0)), now));
+  }
+
+  takeOutput(): Uint8Array[] {
+    const out = this.output;
+    if (out.length) this.output = [];
+    return out;
+  }
+
+  takeEvents(): DatagramEvent[] {
+    const ev = this.events;
+    if (ev.length) this.events = [];
+    return ev;
+  }
+
+  // --- internals --------------------------------------------------------------------------------
+
+  private onHandshake(d: Uint8Array, type: number, now: number): ReceiveResult {
+    if (this.role === 'server' && this.lastAccepted && this.lastFlight && equalBytes(d, this.lastAccepted)) {
+      // The client did not get our answer: the same answer again (never a second handshake step).
+      for (const f of this.lastFlight) this.push(f, now);
+      return 'handshake';
+    }
+    if (this.phaseValue !== 'handshake') return 'dropped';
+    const read = readHandshakeDatagram(d);
+    if (!read) return 'dropped';
+    const message: HandshakeMessage = read;
+    let step: HandshakeStep;
+    try {
+      step = this.handshake.receive(message);
+    } catch (e) {
+      const error = asSealwireError(e, 'HANDSHAKE_FAILED', 'handshake');
+      if (this.role === 'client' && error.code === 'UNKNOWN_PEER') {
+        this.fail(error);
+        return 'dropped';
+      }
+      this.lastDropReason = error;
+      this.events.push({ type: 'handshakeDropped', error });
+      return 'dropped';
+    }
+    if (this.role === 'server') this.lastAccepted = Uint8Array.from(d);
+    return this.guard(() => this.apply(step, now)) === true ? 'established' : 'handshake';
+  }
+
+  private onRecord(d: Uint8Array, type: number, now: number): ReceiveResult {
+    if (this.phaseValue !== 'open' || d.length < RECORD_HEADER_SIZE) return 'dropped';
+    let plain: Uint8Array;
+    try {
+      plain = this.receiver!.open(d);
+    } catch (e) {
+      if (e instanceof SealwireError && e.code === 'BAD_RECORD') this.badRecords++;
+      return 'dropped';
+    }
+    this.lastReceived = now;
+    // The peer has keys, so it has our last handshake flight: stop keeping it.
+    this.lastFlight = null;
+    this.lastAccepted = null;
+    this.retransmitAt = Infinity;
+    if (this.awaitingAck) {
+      this.awaitingAck = false;
+      this.events.push({ type: 'secure', peerPublicKey: this.peer });
+    }
+    switch (type) {
+      case DatagramType.DATA:
+        this.events.push({ type: 'message', data: plain });
+        break;
+      case DatagramType.FRAGMENT:
+        try {
+          const whole = (this.reassembler ??= new Reassembler(this.reassemblyLimits)).add(plain, now);
+          if (whole) this.events.push({ type: 'message', data: whole });
+        } catch {
+          // malformed or over the bounds: this fragment is dropped, the session goes on
+        }
+        break;
+      case DatagramType.KEEPALIVE:
+        break;
+      case DatagramType.CLOSE:
+        this.end(null);
+        break;
+    }
+    return 'authenticated';
+  }
+
+  /** Applies a handshake step; returns true when it established the session. */
+  private apply(step: HandshakeStep, now: number): boolean {
+    const padTo = this.role === 'client' ? (this.profile.padClientHandshakeTo ?? 0) : 0;
+    const flight = step.send.map((m) => encodeHandshakeDatagram(m.type, this.connectionId, m.payload, padTo));
+    for (const f of flight) this.push(f, now);
+    if (flight.length) {
+      this.lastFlight = flight;
+      this.rto = this.initialRto;
+      this.retransmitAt = this.role === 'client' ? now + this.rto : Infinity;
+    }
+    if (!step.established) return false;
+    const e = step.established;
+    this.sender = new DatagramSender(e.send, this.connectionId, this.profile.recordHeader);
+    this.receiver = new DatagramReceiver(e.receive, this.profile.recordHeader, this.owned);
+    this.peer = e.peerPublicKey;
+    this.handshake.wipe();
+    this.phaseValue = 'open';
+    this.lastReceived = now;
+    if (this.role === 'client' && flight.length > 0) {
+      // The client's last message (sid's 0x04) may be lost: keep sending it until the server's
+      // first record shows it arrived, and report `secure` only then (the server is ready).
+      this.awaitingAck = true;
+      return true;
+    }
+    this.retransmitAt = Infinity;
+    if (this.role === 'client') this.lastFlight = null;
+    else if (flight.length === 0) {
+      // The server verified the client's last message and has nothing to answer: an authenticated
+      // (empty) record tells the client so; a repeat of that message gets the same record again.
+      const ack = this.sender.seal(DatagramType.KEEPALIVE, new Uint8Array(0));
+      this.push(ack, now);
+      this.lastFlight = [ack];
+    }
+    this.events.push({ type: 'secure', peerPublicKey: this.peer });
+    for (const data of step.data ?? []) this.events.push({ type: 'message', data });
+    return true;
+  }
+
+  private openSender(): DatagramSender {
+    if (this.phaseValue !== 'open' || !this.sender) {
+      throw this.failure ?? new SealwireError('CLOSED', this.phaseValue === 'closed' ? 'the session is closed' : 'the session is not established yet');
+    }
+    return this.sender;
+  }
+
+  private push(d: Uint8Array, now: number): void {
+    this.output.push(d);
+    this.lastSent = now;
+  }
+
+  private end(error: SealwireError | null): void {
+    this.phaseValue = 'closed';
+    this.handshake.wipe();
+    this.sender?.wipe();
+    this.receiver?.wipe();
+    this.lastFlight = null;
+    this.lastAccepted = null;
+    this.events.push({ type: 'close', error });
+  }
+
+  private guard<T>(fn: () => T): T | false {
+    try {
+      return fn();
+    } catch (e) {
+      this.fail(asSealwireError(e, 'HANDSHAKE_FAILED', 'datagram session'));
+      return false;
+    }
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}

@@ -1,0 +1,119 @@
+/**
+ * `box` over UDP without per-Hello state on the server (DESIGN.md §3, as CurveCP does it).
+ *
+ * The server answers a Hello (and a KeyQuery) at once and forgets it. The Cookie's box carries,
+ * after ES ‖ Ctag ‖ Stag, a **token**: the server's ephemeral state sealed under a key only the
+ * server knows, which rotates every minute (the current and the previous key are accepted, so a
+ * token lives 1–2 minutes). The client sends the token back in front of its Vouch; only then does
+ * the server create a session.
+ *
+ *   token   = Tnonce (24, random) ‖ secretbox_K(EC (32) ‖ ESs (32) ‖ CID (8))            = 112 bytes
+ *   Cookie' = Cnonce (22) ‖ Box[ES (32) ‖ Ctag (32) ‖ Stag (32) ‖ token (112)](Ss -> EC) = 246 bytes
+ *   Vouch'  = token (112) ‖ Vouch (150)                                                  = 262 bytes
+ *   Stag    = BLAKE2b-256(key = ESs, "sealwire box stag")
+ *
+ * The Cookie' (246) is still smaller than the Hello (256): no amplification. A token names its
+ * connection id, so it cannot be moved to another session, and a connection id whose token was
+ * used is remembered until the token has expired, so a replayed Vouch' cannot rebuild a session
+ * (which would repeat the session's nonces).
+ */
+import { SealwireError } from '../../errors.js';
+import { BOX_NONCE_SIZE, X25519_KEY_SIZE, blake2b, secretboxOpen, secretboxSeal } from '../../crypto/box.js';
+import { wipe } from '../../crypto/secrets.js';
+import type { Handshake, HandshakeMessage, ServerConfig, StatelessServer } from '../../session/handshake.js';
+import { BoxServerHandshake } from './server.js';
+import { MessageType, TAG_SIZE, TOKEN_SIZE } from './messages.js';
+
+const CID_SIZE = 8;
+export const TOKEN_PLAIN_SIZE = X25519_KEY_SIZE + X25519_KEY_SIZE + CID_SIZE;
+export { TOKEN_SIZE };
+/** How long one token key is the current one (milliseconds). */
+export const TOKEN_KEY_PERIOD_MS = 60_000;
+const STAG_CONTEXT = Buffer.from('sealwire box stag');
+
+/** Stag derived from ESs (fresh per Hello and secret, so Stag is too). */
+export function stagFromEphemeral(ephemeralSecret: Uint8Array): Buffer {
+  return blake2b(TAG_SIZE, STAG_CONTEXT, ephemeralSecret);
+}
+
+interface TokenKey {
+  readonly epoch: number;
+  readonly key: Buffer;
+}
+
+export class BoxStatelessServer implements StatelessServer {
+  private current: TokenKey | null = null;
+  private previous: TokenKey | null = null;
+  /** Connection ids whose token was used, until the token has expired (epoch of use). */
+  private readonly used = new Map<string, number>();
+
+  constructor(private readonly config: ServerConfig) {
+    if (config.key.type !== 'x25519') throw new SealwireError('BAD_KEY', 'box: the server needs an X25519 key pair');
+  }
+
+  answer(m: HandshakeMessage, connectionId: Uint8Array, now: number): readonly HandshakeMessage[] | 'resume' {
+    if (m.type === MessageType.VOUCH) return 'resume';
+    // A throwaway stateful handshake answers the KeyQuery or the Hello; only the token keeps its state.
+    const once = new BoxServerHandshake({ ...this.config, connectionId });
+    try {
+      if (m.type !== MessageType.HELLO) return once.receive(m).send;
+      const key = this.tokenKey(now);
+      return once.receiveHelloStateless(m, {
+        stag: stagFromEphemeral,
+        seal: (ec, ess) => this.sealToken(key, ec, ess, connectionId),
+      });
+    } finally {
+      once.wipe();
+    }
+  }
+
+  resume(m: HandshakeMessage, connectionId: Uint8Array, now: number): Handshake {
+    this.rotate(now);
+    if (m.payload.length < TOKEN_SIZE) throw new SealwireError('HANDSHAKE_FAILED', 'box: Vouch without the server token');
+    const token = m.payload.subarray(0, TOKEN_SIZE);
+    const nonce = token.subarray(0, BOX_NONCE_SIZE);
+    const sealed = token.subarray(BOX_NONCE_SIZE);
+    let plain: Buffer | null = null;
+    for (const k of [this.current, this.previous]) {
+      if (k && !plain) plain = secretboxOpen(sealed, nonce, k.key);
+    }
+    if (!plain) throw new SealwireError('HANDSHAKE_FAILED', 'box: the Vouch carries no valid server token (expired, or not from this server)');
+    try {
+      const ec = plain.subarray(0, X25519_KEY_SIZE);
+      const ess = plain.subarray(X25519_KEY_SIZE, 2 * X25519_KEY_SIZE);
+      const cid = plain.subarray(2 * X25519_KEY_SIZE);
+      if (Buffer.compare(cid, connectionId) !== 0) throw new SealwireError('HANDSHAKE_FAILED', 'box: the server token belongs to another connection id');
+      const id = Buffer.from(connectionId).toString('latin1');
+      if (this.used.has(id)) throw new SealwireError('HANDSHAKE_FAILED', 'box: the server token was used already (a replayed Vouch)');
+      this.used.set(id, this.current!.epoch);
+      return BoxServerHandshake.resumeFromToken({ ...this.config, connectionId }, ec, ess, stagFromEphemeral(ess), TOKEN_SIZE);
+    } finally {
+      wipe(plain);
+    }
+  }
+
+  private sealToken(key: TokenKey, ec: Uint8Array, ess: Uint8Array, cid: Uint8Array): Buffer {
+    const plain = Buffer.concat([ec, ess, cid]);
+    const nonce = this.config.rng(BOX_NONCE_SIZE);
+    const sealed = secretboxSeal(plain, nonce, key.key);
+    wipe(plain);
+    return Buffer.concat([nonce, sealed]);
+  }
+
+  private tokenKey(now: number): TokenKey {
+    this.rotate(now);
+    return this.current!;
+  }
+
+  /** Moves to the key of `now`'s period, forgets keys older than the previous one and expired ids. */
+  private rotate(now: number): void {
+    const epoch = Math.floor(now / TOKEN_KEY_PERIOD_MS);
+    if (this.current?.epoch === epoch) return;
+    const old = this.previous;
+    this.previous = this.current && this.current.epoch === epoch - 1 ? this.current : null;
+    if (old) wipe(old.key);
+    if (this.current && this.current !== this.previous) wipe(this.current.key);
+    this.current = { epoch, key: Buffer.from(this.config.rng(32)) };
+    for (const [id, e] of this.used) if (e < epoch - 1) this.used.delete(id);
+  }
+}

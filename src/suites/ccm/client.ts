@@ -1,0 +1,132 @@
+/**
+ * The `ccm` client handshake (seed 002, client column), as a tagged union of states.
+ *
+ *   [awaitKeyReply →] awaitServerKeyExchange → (secret returned, Finished sent) → established
+ *
+ * As in the seed, the client seals a fresh secret to the server's key and the server seals it
+ * back to the client's key; the client compares (in constant time). The server adds a nonce of
+ * its own to what it seals back, and both go into the session keys: only the holder of the
+ * client's private key learns that nonce, so only the real client can finish the handshake and
+ * talk (the seed let anyone claim any client key). The hash of the client key inside the
+ * server-bound RSA block stops a man in the middle from swapping the client key in transit.
+ */
+import { SealwireError } from '../../errors.js';
+import { sha256 } from '../../crypto/hash.js';
+import { oaepDecrypt, oaepEncrypt } from '../../crypto/rsa.js';
+import { equalConstantTime, wipe } from '../../crypto/secrets.js';
+import type { KeyPair, PublicKey } from '../../keys/key.js';
+import type { ClientConfig, Handshake, HandshakeMessage, HandshakeStep } from '../../session/handshake.js';
+import { checkServerKey, expectMessage, handshakeError, peerRsaKey, rsaPrivate } from '../common.js';
+import {
+  CLIENT_KEY_EXCHANGE_LABEL,
+  MessageType,
+  SECRET_SIZE,
+  SERVER_BLOCK_PLAIN_SIZE,
+  SERVER_KEY_EXCHANGE_LABEL,
+  encodeClientKeyExchange,
+} from './messages.js';
+import { CcmRecordCipher, deriveCcmKeys } from './records.js';
+
+type State =
+  | { readonly name: 'start' }
+  | { readonly name: 'awaitKeyReply' }
+  | { readonly name: 'awaitServerKeyExchange'; readonly server: PublicKey; readonly secret: Buffer; readonly first: Buffer }
+  | { readonly name: 'done' };
+
+const AWAITING: Record<State['name'], string> = {
+  start: 'nothing (not started)',
+  awaitKeyReply: "the server's key (KeyReply)",
+  awaitServerKeyExchange:
+    "the server's ServerKeyExchange (if the server closed the connection: is this client's key in the server's authorized keys, and is the pinned server key this server's?)",
+  done: 'nothing (established)',
+};
+
+const SUITE = 'ccm';
+const KNOWN = Object.values(MessageType) as number[];
+const hsFail = (msg: string): SealwireError => handshakeError(SUITE, msg);
+
+export class CcmClientHandshake implements Handshake {
+  readonly role = 'client';
+  private state: State = { name: 'start' };
+  private readonly key: KeyPair;
+
+  constructor(private readonly config: ClientConfig) {
+    if (!config.key) throw new SealwireError('BAD_KEY', 'ccm: the client needs an RSA key pair');
+    rsaPrivate(SUITE, config.key, 'client');
+    if (config.server.kind === 'pinned' && config.server.key.type !== 'rsa') {
+      throw new SealwireError('BAD_KEY', 'ccm: the server key must be an RSA key');
+    }
+    this.key = config.key;
+  }
+
+  get awaiting(): string {
+    return AWAITING[this.state.name];
+  }
+
+  start(): HandshakeStep {
+    if (this.state.name !== 'start') throw hsFail('start() called twice');
+    if (this.config.server.kind === 'pinned') return { send: [this.clientKeyExchange(this.config.server.key)] };
+    this.state = { name: 'awaitKeyReply' };
+    return { send: [{ type: MessageType.KEY_QUERY, payload: new Uint8Array(0) }] };
+  }
+
+  receive(m: HandshakeMessage): HandshakeStep {
+    const s = this.state;
+    switch (s.name) {
+      case 'awaitKeyReply': {
+        expectMessage(SUITE, m, MessageType.KEY_REPLY, 'KeyReply', KNOWN);
+        const server = peerRsaKey(SUITE, m.payload, 'server');
+        checkServerKey(SUITE, this.config.server, server);
+        return { send: [this.clientKeyExchange(server)] };
+      }
+      case 'awaitServerKeyExchange':
+        expectMessage(SUITE, m, MessageType.SERVER_KEY_EXCHANGE, 'ServerKeyExchange', KNOWN);
+        return this.onServerKeyExchange(m, s);
+      case 'start':
+      case 'done':
+        throw hsFail(`unexpected message 0x${m.type.toString(16)} (${this.awaiting})`);
+    }
+  }
+
+  wipe(): void {
+    if (this.state.name === 'awaitServerKeyExchange') wipe(this.state.secret);
+    this.state = { name: 'done' };
+  }
+
+  /** ClientKeyExchange: C_pub ‖ RSA-OAEP(S_pub, secret ‖ SHA-256(C_pub)). */
+  private clientKeyExchange(server: PublicKey): HandshakeMessage {
+    const secret = this.config.rng(SECRET_SIZE);
+    const clientKey = this.key.publicKey.bytes;
+    const block = Buffer.concat([secret, sha256(clientKey)]);
+    const sealed = oaepEncrypt(server.keyObject, block, CLIENT_KEY_EXCHANGE_LABEL);
+    wipe(block);
+    const payload = encodeClientKeyExchange({ clientKey, sealed });
+    this.state = { name: 'awaitServerKeyExchange', server, secret, first: payload };
+    return { type: MessageType.CLIENT_KEY_EXCHANGE, payload };
+  }
+
+  private onServerKeyExchange(m: HandshakeMessage, s: Extract<State, { name: 'awaitServerKeyExchange' }>): HandshakeStep {
+    this.state = { name: 'done' };
+    const plain = oaepDecrypt(this.key.privateKey, m.payload, SERVER_KEY_EXCHANGE_LABEL);
+    try {
+      if (!plain || plain.length !== SERVER_BLOCK_PLAIN_SIZE) {
+        throw hsFail(`the ServerKeyExchange (${m.payload.length} bytes) does not decrypt with this client's key`);
+      }
+      // The seed's step 7: the secret must come back unchanged, which only the server can do.
+      if (!equalConstantTime(plain.subarray(0, SECRET_SIZE), s.secret)) {
+        throw hsFail('the server did not return our secret: it could not decrypt it (check that the pinned server key is this server\'s)');
+      }
+      const th = sha256(s.first, m.payload);
+      const keys = deriveCcmKeys(s.secret, plain.subarray(SECRET_SIZE), th);
+      const send = new CcmRecordCipher(keys.c2s, this.config.rng);
+      const receive = new CcmRecordCipher(keys.s2c, this.config.rng);
+      const finished = Buffer.concat(send.seal(MessageType.CLIENT_FINISHED, 0n, new Uint8Array(0), th));
+      return {
+        send: [{ type: MessageType.CLIENT_FINISHED, payload: finished }],
+        established: { send, receive, peerPublicKey: s.server },
+      };
+    } finally {
+      wipe(plain, s.secret);
+    }
+  }
+}

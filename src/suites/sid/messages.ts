@@ -1,0 +1,105 @@
+/**
+ * The `sid` suite's messages (seed 000, the UDP chat room's design), byte by byte, as
+ * (type, payload) pairs: the stream transport frames them with a length, a datagram transport
+ * sends `type ‖ payload` as one datagram. docs/PROTOCOLS.md has the same tables.
+ *
+ *   0x00 ClientHello     C→S  C_pub (SubjectPublicKeyInfo DER)
+ *   0x01 ServerHello     S→C  S_pub (SubjectPublicKeyInfo DER)
+ *   0x02 ClientIdentity  C→S  Hybrid(S_pub, cid (8) ‖ C_pub)
+ *   0x03 SessionOffer    S→C  Hybrid(C_pub, cid (8) ‖ sid (8) ‖ AES_key (16) ‖ AES_algo (1))
+ *   0x04 Confirm         C→S  cid (8) ‖ AES-GCM(AES_key, n(0x04, 'C', 0), aad = 0x04 ‖ cid, sid ‖ "OK") ‖ tag (16)
+ *   0x05 Reject          S→C  empty: "handshake failed" (datagram transports only; says nothing more)
+ *   0x06 HandshakeAgain  S→C  cid (8): "no session for this cid: handshake again" (datagram only)
+ *   0x10 Data / 0x11 Close, both ways:
+ *                            cid (8) ‖ seq (u64) ‖ AES-GCM(key, n(type, dir, seq), aad = type ‖ cid ‖ seq, sid ‖ data) ‖ tag (16)
+ *
+ *   Hybrid(K, m) = RSA-OAEP-SHA256(K, k) ‖ AES-256-GCM(k, 0, m) ‖ tag, fresh k (crypto/rsa.ts)
+ *   n(type, dir, seq) = type ‖ dir ('C' 0x43 client→server, 'S' 0x53 server→client) ‖ 0x0000 ‖ u64 seq
+ *   AES_algo 0x01 = AES-128-GCM, the only one defined.
+ */
+import { SealwireError } from '../../errors.js';
+import { GCM_IV_SIZE } from '../../crypto/aead.js';
+import { Reader, expectSize } from '../../wire/reader.js';
+import { Writer } from '../../wire/writer.js';
+
+export const MessageType = {
+  CLIENT_HELLO: 0x00,
+  SERVER_HELLO: 0x01,
+  CLIENT_IDENTITY: 0x02,
+  SESSION_OFFER: 0x03,
+  CONFIRM: 0x04,
+  REJECT: 0x05,
+  HANDSHAKE_AGAIN: 0x06,
+} as const;
+
+export const Direction = {
+  CLIENT_TO_SERVER: 0x43,
+  SERVER_TO_CLIENT: 0x53,
+} as const;
+export type DirectionByte = (typeof Direction)[keyof typeof Direction];
+
+export const CID_SIZE = 8;
+export const SID_SIZE = 8;
+export const AES_KEY_SIZE = 16;
+export const AesAlgo = { AES_128_GCM: 0x01 } as const;
+export const SESSION_OFFER_PLAIN_SIZE = CID_SIZE + SID_SIZE + AES_KEY_SIZE + 1;
+export const CONFIRM_OK = Buffer.from('OK', 'latin1');
+
+export const CLIENT_IDENTITY_CONTEXT = 'sealwire sid ClientIdentity';
+export const SESSION_OFFER_CONTEXT = 'sealwire sid SessionOffer';
+
+const fail = (what: string): SealwireError => new SealwireError('HANDSHAKE_FAILED', what);
+
+/** GCM nonce: type ‖ direction ‖ 2 zero bytes ‖ u64 counter. */
+export function sidNonce(type: number, direction: DirectionByte, seq: bigint): Buffer {
+  const n = Buffer.alloc(GCM_IV_SIZE);
+  n[0] = type;
+  n[1] = direction;
+  n.writeBigUInt64BE(seq, 4);
+  return n;
+}
+
+// --- ClientIdentity (0x02, inside the hybrid box) ------------------------------------------
+
+export function encodeIdentityPlain(cid: Uint8Array, clientKey: Uint8Array): Buffer {
+  return new Writer(CID_SIZE + clientKey.length).bytes(cid).bytes(clientKey).finish();
+}
+
+export function parseIdentityPlain(plain: Uint8Array): { cid: Uint8Array; clientKey: Uint8Array } {
+  const r = new Reader(plain, 'sid ClientIdentity', 'HANDSHAKE_FAILED');
+  return { cid: r.fixed(CID_SIZE, 'cid'), clientKey: r.rest() };
+}
+
+// --- SessionOffer (0x03, inside the hybrid box) --------------------------------------------
+
+export interface SessionOffer {
+  readonly cid: Uint8Array;
+  readonly sid: Uint8Array;
+  readonly key: Uint8Array;
+  readonly algo: number;
+}
+
+export function encodeOfferPlain(o: SessionOffer): Buffer {
+  return new Writer(SESSION_OFFER_PLAIN_SIZE).bytes(o.cid).bytes(o.sid).bytes(o.key).u8(o.algo).finish();
+}
+
+export function parseOfferPlain(plain: Uint8Array): SessionOffer {
+  expectSize(plain, SESSION_OFFER_PLAIN_SIZE, 'sid SessionOffer', 'HANDSHAKE_FAILED');
+  const r = new Reader(plain, 'sid SessionOffer', 'HANDSHAKE_FAILED');
+  const o = { cid: r.fixed(CID_SIZE, 'cid'), sid: r.fixed(SID_SIZE, 'sid'), key: r.fixed(AES_KEY_SIZE, 'AES_key'), algo: r.u8('AES_algo') };
+  r.end();
+  if (o.algo !== AesAlgo.AES_128_GCM) throw fail(`sid SessionOffer: unknown AES_algo 0x${o.algo.toString(16)}`);
+  return o;
+}
+
+// --- Reject / HandshakeAgain (datagram transports) -----------------------------------------
+
+/** The "handshake again" notice for a record whose cid has no session (unauthenticated: a hint). */
+export function encodeHandshakeAgain(cid: Uint8Array): Buffer {
+  return new Writer(CID_SIZE).bytes(cid).finish();
+}
+
+export function parseHandshakeAgain(payload: Uint8Array): Uint8Array {
+  expectSize(payload, CID_SIZE, 'sid HandshakeAgain', 'HANDSHAKE_FAILED');
+  return payload;
+}
