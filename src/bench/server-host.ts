@@ -22,6 +22,16 @@ process.on('message', (msg: { id: number; req: HostRequest }) => {
     });
 });
 
+// A server that throws from an event handler (a bug in the code under test) must not take every
+// other figure down with it: say so on stderr once per message and keep serving.
+const reported = new Set<string>();
+process.on('uncaughtException', (e: unknown) => {
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  if (reported.has(msg)) return;
+  reported.add(msg);
+  process.stderr.write(`sealwire bench: uncaught exception in the server process (a bug in the server under test): ${msg}\n`);
+});
+
 process.on('disconnect', () => {
   setTimeout(() => process.exit(0), 200).unref();
 });
