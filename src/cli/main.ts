@@ -12,6 +12,7 @@ import { register as connect } from './commands/connect.js';
 import { register as demo } from './commands/demo.js';
 import { register as chatServer } from './commands/chat-server.js';
 import { register as chat } from './commands/chat.js';
+import { register as bench } from './commands/bench.js';
 
 // A reader that goes away (`sealwire demo | head`) is not a failure worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
@@ -38,7 +39,7 @@ const run = (fn: () => Promise<number>): void => {
   );
 };
 
-for (const reg of [keygen, fingerprint, serve, connect, chatServer, chat, demo]) reg(program, run);
+for (const reg of [keygen, fingerprint, serve, connect, chatServer, chat, demo, bench]) reg(program, run);
 program.hook('preAction', (_this, action) => {
   current = action.name();
 });

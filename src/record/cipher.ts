@@ -8,6 +8,8 @@
  * secretbox, which has no associated data, puts both in the nonce.
  */
 
+import type { Allocate } from './buffers.js';
+
 export interface RecordCipher {
   /** Bytes the cipher adds to a plaintext (tag, IV, MAC, …); the least it adds if that varies. */
   readonly overhead: number;
@@ -24,9 +26,10 @@ export interface RecordCipher {
   /**
    * Seals one record. `header` is the record header already on the wire before the body (it holds
    * the type); the result is the complete record, header first, as one or more chunks ready for a
-   * vectored write. The header chunk may be copied into a larger buffer.
+   * vectored write. The header chunk may be copied into a larger buffer. A cipher that builds the
+   * record in one buffer takes it from `allocate` when given (record/buffers.ts).
    */
-  seal(type: number, seq: bigint, header: Uint8Array, plaintext: Uint8Array): Uint8Array[];
+  seal(type: number, seq: bigint, header: Uint8Array, plaintext: Uint8Array, allocate?: Allocate): Uint8Array[];
   /** Opens one record body; returns the plaintext or `null` when it does not authenticate. */
   open(type: number, seq: bigint, header: Uint8Array, body: Uint8Array): Uint8Array | null;
   /** The cipher for the next key epoch, derived one-way from this one's keys. */

@@ -13,6 +13,7 @@
  */
 import { SealwireError } from '../errors.js';
 import type { RecordCipher } from './cipher.js';
+import type { Allocate } from './buffers.js';
 import { SEQUENCE_HARD_LIMIT } from './limits.js';
 
 /** Test seam: start a direction near its limits. Never set outside tests. */
@@ -84,12 +85,15 @@ abstract class Direction {
 }
 
 export class SendDirection extends Direction {
+  /** Where the cipher builds records (record/buffers.ts); unset: a fresh buffer per record. */
+  allocate: Allocate | undefined;
+
   /**
    * Seals a record under the next sequence number. `header` is what precedes the body on the
    * wire (see RecordCipher.seal); the returned chunks are the whole record.
    */
   seal(type: number, header: Uint8Array, plaintext: Uint8Array): Uint8Array[] {
-    const chunks = this.current().seal(type, this.seq, header, plaintext);
+    const chunks = this.current().seal(type, this.seq, header, plaintext, this.allocate);
     this.seq++;
     return chunks;
   }
@@ -98,10 +102,12 @@ export class SendDirection extends Direction {
 export class ReceiveDirection extends Direction {
   /**
    * Opens the record expected next. Throws `BAD_RECORD` when it does not authenticate; the
-   * sequence number then stays where it was.
+   * sequence number then stays where it was. With `inPlace` the caller owns `body`, and a cipher
+   * that can decrypts over it (`RecordCipher.openInPlace`).
    */
-  open(type: number, header: Uint8Array, body: Uint8Array): Uint8Array {
-    const plaintext = this.current().open(type, this.seq, header, body);
+  open(type: number, header: Uint8Array, body: Uint8Array, inPlace = false): Uint8Array {
+    const c = this.current();
+    const plaintext = inPlace && c.openInPlace ? c.openInPlace(type, this.seq, header, body) : c.open(type, this.seq, header, body);
     if (plaintext === null) {
       throw new SealwireError('BAD_RECORD', `record ${this.seq} failed authentication (tampered, replayed, reordered or from another session)`);
     }

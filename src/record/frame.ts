@@ -16,6 +16,11 @@ export interface Frame {
   readonly header: Uint8Array;
   /** The payload after the type byte. */
   readonly payload: Uint8Array;
+  /**
+   * True when the frame was copied out of several input chunks into a buffer of its own: the
+   * reader owns it and may decrypt in place. False for a view into an input chunk.
+   */
+  readonly copied: boolean;
 }
 
 /** Writes a frame header for a payload of `payloadLength` bytes. */
@@ -72,8 +77,10 @@ export class StreamDeframer {
     if (length === 0) throw new SealwireError('BAD_RECORD', 'empty frame (no type byte)');
     const total = 4 + length;
     if (this.buffered < total) return undefined;
+    const first = this.chunks[0]!;
+    const copied = first.length - this.offset < total;
     const bytes = this.take(total);
-    return { type: bytes[4]!, header: bytes.subarray(0, FRAME_HEADER_SIZE), payload: bytes.subarray(FRAME_HEADER_SIZE) };
+    return { type: bytes[4]!, header: bytes.subarray(0, FRAME_HEADER_SIZE), payload: bytes.subarray(FRAME_HEADER_SIZE), copied };
   }
 
   private peekLength(): number {

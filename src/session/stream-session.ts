@@ -20,6 +20,7 @@ import { ReceiveDirection, SendDirection, type DirectionTestingOptions } from '.
 import { StreamDeframer, encodeFrame, frameHeader } from '../record/frame.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, MAX_PLAINTEXT } from '../record/limits.js';
 import type { Handshake, HandshakeStep } from './handshake.js';
+import type { Allocate } from '../record/buffers.js';
 
 export type SessionEvent =
   | { readonly type: 'secure'; readonly peerPublicKey: PublicKey | null }
@@ -39,6 +40,20 @@ export interface StreamSessionOptions {
   readonly testing?: DirectionTestingOptions;
 }
 
+/** What a transport that owns its buffers tells the session (see `useTransportBuffers`). */
+export interface TransportBuffers {
+  /**
+   * Where sealed records are built (record/buffers.ts): for transports that hand each written
+   * buffer back to the pool. Default: a fresh buffer per record.
+   */
+  readonly allocate?: Allocate;
+  /**
+   * The transport gives up the chunks it passes to `receive` (a socket's read buffers): records
+   * may then be decrypted in place, and the plaintext delivered is a view of those chunks.
+   */
+  readonly receiveOwnsInput?: boolean;
+}
+
 /** Small writes are coalesced into one record up to this size; larger ones are sealed as they are. */
 const COALESCE_BELOW = 16 * 1024;
 
@@ -56,6 +71,7 @@ export class StreamSession {
   private failure: SealwireError | null = null;
   private readonly deadline: number;
   private peer: PublicKey | null = null;
+  private buffers: TransportBuffers = {};
 
   constructor(
     private readonly handshake: Handshake,
@@ -90,6 +106,15 @@ export class StreamSession {
   /** True once the peer's close record has arrived. */
   get receiveClosed(): boolean {
     return this.receivedClose;
+  }
+
+  /**
+   * Called by a transport that owns its buffers (a TCP socket: transport/secure-session.ts), before
+   * any traffic: records are then sealed into `allocate`'s buffers and opened in place.
+   */
+  useTransportBuffers(buffers: TransportBuffers): void {
+    this.buffers = buffers;
+    if (this.sender) this.sender.allocate = buffers.allocate;
   }
 
   /** Sends the first flight (clients; servers that speak first). Call once, before `receive`. */
@@ -233,7 +258,8 @@ export class StreamSession {
       if (!isRecordType(frame.type)) {
         throw new SealwireError('BAD_RECORD', `unexpected message type 0x${frame.type.toString(16)} after the handshake`);
       }
-      const plaintext = this.receiver!.open(frame.type, frame.header, frame.payload);
+      const inPlace = frame.copied || this.buffers.receiveOwnsInput === true;
+      const plaintext = this.receiver!.open(frame.type, frame.header, frame.payload, inPlace);
       if (frame.type === ContentType.CLOSE) {
         if (plaintext.length !== 0) throw new SealwireError('BAD_RECORD', 'close record with a payload');
         this.receivedClose = true;
@@ -249,6 +275,7 @@ export class StreamSession {
     if (!step.established) return;
     const { send, receive, peerPublicKey } = step.established;
     this.sender = new SendDirection(send, this.options.testing);
+    this.sender.allocate = this.buffers.allocate;
     this.receiver = new ReceiveDirection(receive, this.options.testing);
     this.peer = peerPublicKey;
     this.phaseValue = 'open';

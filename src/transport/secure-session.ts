@@ -20,6 +20,8 @@ import { SealwireError } from '../errors.js';
 import type { PublicKey } from '../keys/key.js';
 import type { SuiteName } from '../session/handshake.js';
 import type { StreamSession } from '../session/stream-session.js';
+import { Socket } from 'node:net';
+import { recordBuffers, type RecordBufferPool } from '../record/buffers.js';
 
 /** How a client came to trust the server's key. */
 export type ServerTrust = 'pinned' | 'fingerprint' | 'known-host' | 'first-use';
@@ -38,6 +40,10 @@ interface AddressSource {
   localPort?: number | undefined;
 }
 
+let destroyed: SealwireError | undefined;
+/** The error a session destroyed without a reason records (shared; it never reaches `'error'`). */
+const destroyedError = (): SealwireError => (destroyed ??= new SealwireError('CLOSED', 'session destroyed'));
+
 export class SecureSession extends Duplex {
   readonly suite: SuiteName;
   /** Client sessions: how the server's key was trusted. */
@@ -52,6 +58,7 @@ export class SecureSession extends Duplex {
   /** A write callback waiting for the socket to drain. */
   private waitingForDrain: ((err?: Error | null) => void) | null = null;
   private socketPausedByUs = false;
+  private readonly pool: RecordBufferPool | undefined = undefined;
 
   constructor(socket: Duplex, core: StreamSession, options: SecureSessionOptions) {
     super({ allowHalfOpen: true, decodeStrings: true });
@@ -60,6 +67,13 @@ export class SecureSession extends Duplex {
     this.suite = options.suite;
     this.trust = options.trust;
     this.clock = options.clock;
+    // A real TCP socket reads into fresh buffers and says when a write has left (its callback):
+    // its records are sealed into pooled buffers and opened in place (record/buffers.ts). Other
+    // streams (an in-memory pair hands the writer's buffer to the reader) get neither.
+    if (socket instanceof Socket) {
+      this.pool = recordBuffers;
+      core.useTransportBuffers({ allocate: recordBuffers.allocate, receiveOwnsInput: true });
+    }
     socket.on('data', this.onSocketData);
     socket.on('end', this.onSocketEnd);
     socket.on('error', this.onSocketError);
@@ -171,14 +185,16 @@ export class SecureSession extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.clearTimer();
-    this.core.fail(error instanceof SealwireError ? error : new SealwireError('CLOSED', 'session destroyed'));
+    // A plain destroy() is the common way to drop a session: it gets one shared error rather than a
+    // new one per session (an Error captures a stack trace, a measurable cost per connection).
+    this.core.fail(error instanceof SealwireError ? error : destroyedError());
     this.core.takeEvents();
     this.socket.off('data', this.onSocketData);
     this.socket.off('drain', this.onSocketDrain);
     this.socket.destroy();
     const drain = this.waitingForDrain;
     this.waitingForDrain = null;
-    drain?.(error ?? new SealwireError('CLOSED', 'session destroyed'));
+    drain?.(error ?? destroyedError());
     this.waitingForSecure = [];
     callback(error);
   }
@@ -264,11 +280,32 @@ export class SecureSession extends Duplex {
 
   private writeChunks(chunks: Uint8Array[]): boolean {
     if (this.socket.destroyed || this.socket.writableEnded) return true;
-    if (chunks.length === 1) return this.socket.write(chunks[0]!);
+    if (chunks.length === 1) return this.writeChunk(chunks[0]!);
     this.socket.cork();
     let ok = true;
-    for (const c of chunks) ok = this.socket.write(c);
+    for (const c of chunks) ok = this.writeChunk(c);
     this.socket.uncork();
+    return ok;
+  }
+
+  /**
+   * Writes one chunk. A pooled record buffer goes back to the pool exactly once, when the socket
+   * is done with it: at once if the write completed synchronously (nothing is left queued on the
+   * socket, so the kernel has the bytes), else in the write callback. Never after an error.
+   */
+  private writeChunk(c: Uint8Array): boolean {
+    const pool = this.pool;
+    if (!pool || !pool.owns(c)) return this.socket.write(c);
+    let settled = false;
+    const ok = this.socket.write(c, (err) => {
+      if (settled) return;
+      settled = true;
+      if (!err) pool.release(c);
+    });
+    if (!settled && this.socket.writableLength === 0 && !this.socket.writableCorked) {
+      settled = true;
+      pool.release(c);
+    }
     return ok;
   }
 

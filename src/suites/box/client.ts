@@ -13,6 +13,7 @@ import { PublicKey, type KeyPair } from '../../keys/key.js';
 import type { ClientConfig, Handshake, HandshakeMessage, HandshakeStep } from '../../session/handshake.js';
 import { expectMessage, expectPayloadSize, handshakeError } from '../common.js';
 import { BoxRecordCipher } from './records.js';
+import { clientLongTermKeys } from './long-term.js';
 import {
   COOKIE_PLAIN_SIZE,
   COOKIE_SIZE,
@@ -58,6 +59,8 @@ export class BoxClientHandshake implements Handshake {
   readonly role = 'client';
   private state: State = { name: 'start' };
   private readonly key: KeyPair;
+  /** Long-term keys computed for this handshake, not yet known to be right (not cached). */
+  private pendingLongTerm: DirectionKeys | null = null;
 
   constructor(private readonly config: ClientConfig) {
     if (!config.key || config.key.type !== 'x25519') {
@@ -111,6 +114,8 @@ export class BoxClientHandshake implements Handshake {
         expectPayloadSize('box', m, READY_SIZE, 'Ready');
         const plain = secretboxOpen(m.payload, counterNonce(MessageType.READY, Direction.SERVER_TO_CLIENT, 0n), s.sessionKeys.receive);
         if (!plain) throw hsFail('the Ready does not open under the session key');
+        if (this.pendingLongTerm) clientLongTermKeys(this.key).remember(s.server.bytes, this.pendingLongTerm);
+        this.pendingLongTerm = null;
         this.state = { name: 'done' };
         return {
           send: [],
@@ -133,6 +138,8 @@ export class BoxClientHandshake implements Handshake {
     // awaitReady's session keys belong to the record ciphers once established; wipe them only if
     // the handshake is abandoned before that.
     if (s.name === 'awaitReady') wipe(s.sessionKeys.send, s.sessionKeys.receive);
+    if (this.pendingLongTerm) wipe(this.pendingLongTerm.send, this.pendingLongTerm.receive);
+    this.pendingLongTerm = null;
     this.state = { name: 'done' };
   }
 
@@ -151,10 +158,14 @@ export class BoxClientHandshake implements Handshake {
 
   /** Vouch: Box[C ‖ Vnonce ‖ V](ECs -> ES), V = Box[EC ‖ Stag](Cs -> S). */
   private vouch(server: PublicKey, clientEphemeral: Uint8Array, stag: Uint8Array, sessionKeys: DirectionKeys): HandshakeMessage {
-    const longTerm = boxKeys('client', this.key.publicKey.bytes, this.key.secretKey, server.bytes);
+    // The long-term pair's keys are the same in every session with this server: computed once
+    // and kept (long-term.ts). They are cached only once the server has answered a Vouch made
+    // with them (`remember` in awaitReady), so a wrong server key never lands in the cache.
+    const cache = clientLongTermKeys(this.key);
+    const longTerm = cache.get(server.bytes) ?? cache.compute(server.bytes);
     const vNonce = this.config.rng(V_NONCE_SIZE);
     const v = secretboxSeal(encodeVPlain({ clientEphemeral, stag }), vouchInnerNonce(vNonce), longTerm.send);
-    wipe(longTerm.send, longTerm.receive);
+    this.pendingLongTerm = cache.get(server.bytes) ? null : longTerm;
     const plain = encodeVouchPlain({ clientKey: this.key.publicKey.bytes, vNonce, v });
     const sealed = secretboxSeal(plain, counterNonce(MessageType.VOUCH, Direction.CLIENT_TO_SERVER, 0n), sessionKeys.send);
     return { type: MessageType.VOUCH, payload: sealed };

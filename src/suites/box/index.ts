@@ -3,6 +3,7 @@ import type { Suite } from '../../session/handshake.js';
 import { BoxClientHandshake } from './client.js';
 import { BoxServerHandshake } from './server.js';
 import { MessageType } from './messages.js';
+import { LongTermKeys } from './long-term.js';
 import { BoxStatelessServer } from './stateless.js';
 
 export const boxSuite: Suite = {
@@ -20,6 +21,11 @@ export const boxSuite: Suite = {
   },
   client: (config) => new BoxClientHandshake(config),
   server: (config) => new BoxServerHandshake(config),
+  // One cache of long-term keys per server (long-term.ts), wiped when the server closes.
+  openServer: (key) => {
+    const cache = new LongTermKeys('server', key);
+    return { resources: cache, close: () => cache.wipe() };
+  },
   // Over UDP the server answers Hellos without keeping state (stateless.ts).
   datagram: { stateless: (config) => new BoxStatelessServer(config) },
 };

@@ -4,9 +4,11 @@
  * into the nonce (messages.ts); the length is implicit in the ciphertext. A flipped header bit
  * therefore changes the nonce or the body, and the MAC fails.
  *
- * The frame is built in one allocation: header ‖ MAC ‖ ciphertext, sealed in place.
+ * The frame is built in one buffer: header ‖ MAC ‖ ciphertext (from the transport's pool when it
+ * has one, record/buffers.ts). A record the session owns is opened in place.
  */
 import { BOX_MAC_SIZE, BOX_NONCE_SIZE, blake2b, secretboxOpen, secretboxOpenInPlace, secretboxSealInto } from '../../crypto/box.js';
+import type { Allocate } from '../../record/buffers.js';
 import { wipe } from '../../crypto/secrets.js';
 import type { RecordCipher } from '../../record/cipher.js';
 import { writeCounterNonce, type DirectionByte } from './messages.js';
@@ -30,9 +32,9 @@ export class BoxRecordCipher implements RecordCipher {
     private readonly direction: DirectionByte,
   ) {}
 
-  seal(type: number, seq: bigint, header: Uint8Array, plaintext: Uint8Array): Uint8Array[] {
+  seal(type: number, seq: bigint, header: Uint8Array, plaintext: Uint8Array, allocate: Allocate = Buffer.allocUnsafe): Uint8Array[] {
     writeCounterNonce(this.nonce, type, this.direction, seq);
-    const out = Buffer.allocUnsafe(header.length + BOX_MAC_SIZE + plaintext.length);
+    const out = allocate(header.length + BOX_MAC_SIZE + plaintext.length);
     out.set(header, 0);
     secretboxSealInto(out.subarray(header.length), plaintext, this.nonce, this.key);
     return [out];

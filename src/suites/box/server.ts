@@ -14,6 +14,7 @@ import { PublicKey, type KeyPair } from '../../keys/key.js';
 import type { Handshake, HandshakeMessage, HandshakeStep, ServerConfig } from '../../session/handshake.js';
 import { expectMessage, expectPayloadSize, handshakeError } from '../common.js';
 import { BoxRecordCipher } from './records.js';
+import { LongTermKeys } from './long-term.js';
 import {
   Direction,
   HELLO_SIZE,
@@ -164,9 +165,14 @@ export class BoxServerHandshake implements Handshake {
     if (!plain) throw hsFail('the Vouch does not open under the session key');
     const vouch = parseVouchPlain(plain);
     const clientKey = PublicKey.fromBytes('x25519', vouch.clientKey);
-    const longTerm = boxKeys('server', this.key.publicKey.bytes, this.key.secretKey, clientKey.bytes);
+    const cache = this.config.resources instanceof LongTermKeys ? this.config.resources : null;
+    const cached = cache?.get(clientKey.bytes);
+    const longTerm = cached ?? boxKeys('server', this.key.publicKey.bytes, this.key.secretKey, clientKey.bytes);
     const vPlain = secretboxOpen(vouch.v, vouchInnerNonce(vouch.vNonce), longTerm.receive);
-    wipe(longTerm.send, longTerm.receive);
+    if (!cached) {
+      if (vPlain && cache) cache.remember(clientKey.bytes, longTerm);
+      else wipe(longTerm.send, longTerm.receive);
+    }
     if (!vPlain) throw hsFail(`the vouch V does not open: the client does not hold the secret key of ${clientKey.fingerprint}`);
     const v = parseVPlain(vPlain);
     const ephemeralOk = equalConstantTime(v.clientEphemeral, s.clientEphemeral);

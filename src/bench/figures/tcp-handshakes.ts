@@ -1,0 +1,66 @@
+/**
+ * Handshakes per second: connect, complete the handshake (the client has verified the server and
+ * can send), close. Once strictly one after another (latency: round trips plus both sides' CPU),
+ * and with 32 in flight (throughput: CPU per handshake, both processes busy). The client closes
+ * with `destroy()` right after the handshake; the server completes its side and reads nothing.
+ */
+import { connectTcp } from '../clients.js';
+import { interleaved, now, outcomes, type Figure, type FigureContext } from '../figure.js';
+
+const WARMUP = 16;
+
+/** Runs `parallel` workers, each connecting and closing in a loop until `ms` passes. */
+export async function handshakeLoop(connect: () => Promise<{ destroy(): unknown }>, parallel: number, ms: number): Promise<number> {
+  let count = 0;
+  let failed = 0;
+  let firstError: unknown;
+  const start = now();
+  const end = start + ms;
+  const worker = async (): Promise<void> => {
+    while (now() < end) {
+      try {
+        const s = await connect();
+        s.destroy();
+        count++;
+      } catch (e) {
+        // A server slower than the offered load times handshakes out: they count as not done.
+        failed++;
+        firstError ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  if (count === 0 && failed > 0) throw firstError;
+  return count / ((now() - start) / 1000);
+}
+
+function handshakeFigure(id: string, title: string, parallel: number): Figure {
+  return {
+    id,
+    title,
+    unit: 'handshakes/s',
+    better: 'higher',
+    baseline: 'tls',
+    description:
+      parallel === 1
+        ? 'Full handshakes one after another on new loopback TCP connections (connect, handshake, close): bounded by round trips and by the CPU of both sides in turn.'
+        : `Full handshakes with ${parallel} connections in flight at all times: bounded by the CPU each handshake costs the client and server processes.`,
+    targets: { box: { kind: 'ratio', op: '>=', value: 2, text: '≥ 2× node:tls' } },
+    steps: (ctx: FigureContext) => ctx.tcpImpls.length * ctx.options.runs,
+    async run(ctx) {
+      const results = await interleaved<{ serverId: number; port: number }>(ctx, id, ctx.tcpImpls, {
+        async setup(impl) {
+          const { id: serverId, port } = await ctx.host.startTcp(impl, 'accept', ctx.material.forServer(impl));
+          for (let i = 0; i < WARMUP; i++) (await connectTcp(impl, port, ctx.material)).destroy();
+          return { serverId, port };
+        },
+        measure: (h, impl) => handshakeLoop(() => connectTcp(impl, h.port, ctx.material), parallel, ctx.options.runMs),
+        teardown: (h) => ctx.host.stop(h.serverId),
+      });
+      return outcomes(results);
+    },
+  };
+}
+
+export const tcpHandshakesSequential = handshakeFigure('tcp-handshakes-seq', 'TCP handshakes, one at a time', 1);
+export const tcpHandshakesParallel = handshakeFigure('tcp-handshakes-32', 'TCP handshakes, 32 in flight', 32);
