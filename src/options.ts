@@ -38,6 +38,11 @@ export interface ServerOptions extends CommonOptions {
   transport?: 'tcp' | 'udp';
   /** Most handshakes in progress at once; further connections are dropped (default 512). */
   maxHandshakes?: number;
+  /**
+   * Milliseconds `close()` lets each session flush its close record before dropping it with
+   * `TIMEOUT` (default 5 000): a peer that stops reading cannot keep the server from closing.
+   */
+  lingerTimeout?: number;
 }
 
 export interface ConnectOptions extends CommonOptions {

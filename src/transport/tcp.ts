@@ -44,6 +44,7 @@ export class SealwireServer extends EventEmitter {
   private readonly rng: Rng;
   private readonly handshakeTimeout: number | undefined;
   private readonly maxHandshakes: number;
+  private readonly lingerTimeout: number | undefined;
   private readonly server: net.Server;
   private readonly live = new Set<SecureSession>();
   private handshaking = 0;
@@ -59,6 +60,7 @@ export class SealwireServer extends EventEmitter {
     this.rng = resolved.rng;
     this.handshakeTimeout = options.handshakeTimeout;
     this.maxHandshakes = options.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES;
+    this.lingerTimeout = options.lingerTimeout;
     this.suiteResources = this.suite.openServer?.(this.key);
     if (onSession) this.on('session', onSession);
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.handleConnection(socket));
@@ -94,7 +96,8 @@ export class SealwireServer extends EventEmitter {
 
   /**
    * Stops accepting connections, drops handshakes in progress, and ends established sessions with
-   * their close record. Resolves when every connection is closed.
+   * their close record; a session whose peer does not read it within `lingerTimeout` is dropped
+   * (`TIMEOUT`). Resolves when every connection is closed.
    */
   close(callback?: (err?: Error) => void): Promise<void> {
     this.closing = true;
@@ -106,7 +109,7 @@ export class SealwireServer extends EventEmitter {
       this.server.close(() => resolve());
     });
     const sessionsClosed = [...this.live].map((s) => new Promise<void>((resolve) => (s.closed ? resolve() : s.once('close', () => resolve()))));
-    for (const s of this.live) s.shutdown();
+    for (const s of this.live) s.shutdown(this.lingerTimeout);
     const done = Promise.all([listenerClosed, ...sessionsClosed]);
     this.suiteResources?.close();
     return done.then(() => {
