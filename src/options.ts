@@ -36,7 +36,11 @@ export interface ServerOptions extends CommonOptions {
   authorizedKeys?: readonly PublicKey[] | string;
   /** `'tcp'` (default) or `'udp'`. */
   transport?: 'tcp' | 'udp';
-  /** Most handshakes in progress at once; further connections are dropped (default 512). */
+  /**
+   * Most handshakes in progress at once (default 512). At the bound a new connection is accepted
+   * and the oldest handshake in progress is dropped (`LIMIT`), so a flood of half-open handshakes
+   * cannot lock out legitimate clients.
+   */
   maxHandshakes?: number;
   /**
    * Milliseconds `close()` lets each session flush its close record before dropping it with

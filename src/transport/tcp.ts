@@ -2,9 +2,10 @@
  * TCP transport: `SealwireServer` (in the shape of `net.Server` / `tls.Server`) and `connectTcp`.
  *
  * The server isolates sessions from each other and from itself: each connection has its own
- * handshake deadline; the number of handshakes in progress is bounded (excess connections are
- * dropped at once, so a flood of silent connections cannot exhaust memory or starve well-behaved
- * clients); every session carries the server's own `error` listener, so a peer that sends garbage
+ * handshake deadline; the number of handshakes in progress is bounded: at the bound, the oldest
+ * handshake in progress is dropped to make room for the new connection, so a flood of silent
+ * connections can neither exhaust memory nor lock out well-behaved clients, whose handshakes take
+ * a round trip while the flood's wait for the deadline; every session carries the server's own `error` listener, so a peer that sends garbage
  * ends its own session and is reported as `sessionError`, and can never crash the process.
  */
 import { EventEmitter } from 'node:events';
@@ -47,7 +48,8 @@ export class SealwireServer extends EventEmitter {
   private readonly lingerTimeout: number | undefined;
   private readonly server: net.Server;
   private readonly live = new Set<SecureSession>();
-  private handshaking = 0;
+  /** Handshakes in progress, oldest first (a Set keeps insertion order). */
+  private readonly handshaking = new Set<SecureSession>();
   private closing = false;
   private readonly suiteResources: { resources: unknown; close(): void } | undefined;
 
@@ -128,16 +130,16 @@ export class SealwireServer extends EventEmitter {
       return;
     }
     const info: ConnectionInfo = { remoteAddress: (socket as net.Socket).remoteAddress, remotePort: (socket as net.Socket).remotePort };
-    if (this.handshaking >= this.maxHandshakes) {
-      socket.destroy();
-      this.emit('handshakeError', new SealwireError('LIMIT', `too many handshakes in progress (${this.maxHandshakes}); connection dropped`), info);
-      return;
+    if (this.handshaking.size >= this.maxHandshakes) {
+      const oldest = this.handshaking.values().next().value!;
+      this.handshaking.delete(oldest);
+      oldest.destroy(new SealwireError('LIMIT', `too many handshakes in progress (${this.maxHandshakes}); the oldest was dropped`));
     }
     socket.on('error', () => {}); // reported through the session; never crash on a reset
     const handshake = this.suite.server({ key: this.key, authorize: this.authorize, rng: this.rng, resources: this.suiteResources?.resources });
     const core = new StreamSession(handshake, { now: monotonicClock(), handshakeTimeoutMs: this.handshakeTimeout });
     const session = new SecureSession(socket, core, { suite: this.suite.name, clock: monotonicClock });
-    this.handshaking++;
+    this.handshaking.add(session);
     this.live.add(session);
     let established = false;
     session.on('error', (err: SealwireError) => {
@@ -146,11 +148,11 @@ export class SealwireServer extends EventEmitter {
     });
     session.once('secure', () => {
       established = true;
-      this.handshaking--;
+      this.handshaking.delete(session);
       this.emit('session', session);
     });
     session.once('close', () => {
-      if (!established) this.handshaking--;
+      this.handshaking.delete(session);
       this.live.delete(session);
     });
   }
