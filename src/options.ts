@@ -36,13 +36,22 @@ export interface ServerOptions extends CommonOptions {
   authorizedKeys?: readonly PublicKey[] | string;
   /** `'tcp'` (default) or `'udp'`. */
   transport?: 'tcp' | 'udp';
-  /** Most handshakes in progress at once; further connections are dropped (default 512). */
+  /**
+   * Most handshakes in progress at once (default 512). At the bound a new connection is accepted
+   * and the oldest handshake in progress is dropped (`LIMIT`), so a flood of half-open handshakes
+   * cannot lock out legitimate clients.
+   */
   maxHandshakes?: number;
   /**
    * Test seam: replaces the suite's per-server resources (cbcmac's pool of per-session RSA keys),
    * so tests can run many handshakes without generating keys. Never set outside tests.
    */
   openServerForTestingOnly?: (key: KeyPair) => { resources: unknown; close(): void };
+  /**
+   * Milliseconds `close()` lets each session flush its close record before dropping it with
+   * `TIMEOUT` (default 5 000): a peer that stops reading cannot keep the server from closing.
+   */
+  lingerTimeout?: number;
 }
 
 export interface ConnectOptions extends CommonOptions {

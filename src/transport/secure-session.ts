@@ -23,6 +23,9 @@ import type { StreamSession } from '../session/stream-session.js';
 import { Socket } from 'node:net';
 import { recordBuffers, type RecordBufferPool } from '../record/buffers.js';
 
+/** Milliseconds `shutdown()` waits for the close record to flush before dropping the connection. */
+export const DEFAULT_LINGER_MS = 5_000;
+
 /** How a client came to trust the server's key. */
 export type ServerTrust = 'pinned' | 'fingerprint' | 'known-host' | 'first-use';
 
@@ -117,9 +120,11 @@ export class SecureSession extends Duplex {
 
   /**
    * Ends the session politely: sends the close record, then closes the socket once it is
-   * flushed, without waiting for the peer's close record.
+   * flushed, without waiting for the peer's close record. A peer that stops reading would keep
+   * the close record (and the writes queued before it) from ever flushing: after `lingerMs` the
+   * session is destroyed with `TIMEOUT` instead, so a shutdown always finishes.
    */
-  shutdown(): void {
+  shutdown(lingerMs: number = DEFAULT_LINGER_MS): void {
     if (this.destroyed) return;
     if (!this.isSecure) {
       this.destroy();
@@ -129,8 +134,13 @@ export class SecureSession extends Duplex {
       this.destroy();
       return;
     }
+    const linger = setTimeout(() => {
+      this.destroy(new SealwireError('TIMEOUT', `close record not flushed within ${lingerMs} ms (the peer stopped reading); connection dropped`));
+    }, lingerMs);
+    linger.unref();
+    this.once('close', () => clearTimeout(linger));
     this.once('finish', () => this.destroy());
-    this.end();
+    if (!this.writableEnded) this.end();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {

@@ -2,9 +2,10 @@
  * TCP transport: `SealwireServer` (in the shape of `net.Server` / `tls.Server`) and `connectTcp`.
  *
  * The server isolates sessions from each other and from itself: each connection has its own
- * handshake deadline; the number of handshakes in progress is bounded (excess connections are
- * dropped at once, so a flood of silent connections cannot exhaust memory or starve well-behaved
- * clients); every session carries the server's own `error` listener, so a peer that sends garbage
+ * handshake deadline; the number of handshakes in progress is bounded: at the bound, the oldest
+ * handshake in progress is dropped to make room for the new connection, so a flood of silent
+ * connections can neither exhaust memory nor lock out well-behaved clients, whose handshakes take
+ * a round trip while the flood's wait for the deadline; every session carries the server's own `error` listener, so a peer that sends garbage
  * ends its own session and is reported as `sessionError`, and can never crash the process.
  */
 import { EventEmitter } from 'node:events';
@@ -45,11 +46,16 @@ export class SealwireServer extends EventEmitter {
   private readonly rng: Rng;
   private readonly handshakeTimeout: number | undefined;
   private readonly maxHandshakes: number;
+  private readonly lingerTimeout: number | undefined;
   private readonly server: net.Server;
   private readonly live = new Set<SecureSession>();
-  /** Connections waiting for `suite.prepareSession`. */
+  /**
+   * Handshakes in progress, oldest first (a Set keeps insertion order): sessions handshaking and
+   * connections still waiting for `suite.prepareSession`. At the bound the oldest is dropped.
+   */
+  private readonly handshaking = new Set<{ destroy(error: SealwireError): void }>();
+  /** Connections waiting for `suite.prepareSession` (destroyed by `close()`). */
   private readonly pending = new Set<Duplex>();
-  private handshaking = 0;
   private closing = false;
   private readonly suiteResources: { resources: unknown; close(): void } | undefined;
 
@@ -62,6 +68,7 @@ export class SealwireServer extends EventEmitter {
     this.rng = resolved.rng;
     this.handshakeTimeout = options.handshakeTimeout;
     this.maxHandshakes = options.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES;
+    this.lingerTimeout = options.lingerTimeout;
     this.suiteResources = options.openServerForTestingOnly?.(this.key) ?? this.suite.openServer?.(this.key);
     if (onSession) this.on('session', onSession);
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.handleConnection(socket));
@@ -97,7 +104,8 @@ export class SealwireServer extends EventEmitter {
 
   /**
    * Stops accepting connections, drops handshakes in progress, and ends established sessions with
-   * their close record. Resolves when every connection is closed.
+   * their close record; a session whose peer does not read it within `lingerTimeout` is dropped
+   * (`TIMEOUT`). Resolves when every connection is closed.
    */
   close(callback?: (err?: Error) => void): Promise<void> {
     this.closing = true;
@@ -110,7 +118,7 @@ export class SealwireServer extends EventEmitter {
     });
     for (const socket of this.pending) socket.destroy();
     const sessionsClosed = [...this.live].map((s) => new Promise<void>((resolve) => (s.closed ? resolve() : s.once('close', () => resolve()))));
-    for (const s of this.live) s.shutdown();
+    for (const s of this.live) s.shutdown(this.lingerTimeout);
     const done = Promise.all([listenerClosed, ...sessionsClosed]);
     this.suiteResources?.close();
     return done.then(() => {
@@ -129,13 +137,12 @@ export class SealwireServer extends EventEmitter {
       return;
     }
     const info: ConnectionInfo = { remoteAddress: (socket as net.Socket).remoteAddress, remotePort: (socket as net.Socket).remotePort };
-    if (this.handshaking >= this.maxHandshakes) {
-      socket.destroy();
-      this.emit('handshakeError', new SealwireError('LIMIT', `too many handshakes in progress (${this.maxHandshakes}); connection dropped`), info);
-      return;
+    if (this.handshaking.size >= this.maxHandshakes) {
+      const oldest = this.handshaking.values().next().value!;
+      this.handshaking.delete(oldest);
+      oldest.destroy(new SealwireError('LIMIT', `too many handshakes in progress (${this.maxHandshakes}); the oldest was dropped`));
     }
     socket.on('error', () => {}); // reported through the session; never crash on a reset
-    this.handshaking++;
     if (!this.suite.prepareSession) {
       this.startSession(socket, info, undefined);
       return;
@@ -144,13 +151,15 @@ export class SealwireServer extends EventEmitter {
     // normally ready at once; if not, the connection waits, paused, within its handshake time.
     socket.pause();
     this.pending.add(socket);
+    const waiting = { destroy: (error: SealwireError): void => giveUp(error) };
+    this.handshaking.add(waiting);
     let settled = false;
     const giveUp = (error: SealwireError): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       this.pending.delete(socket);
-      this.handshaking--;
+      this.handshaking.delete(waiting);
       socket.destroy();
       this.emit('handshakeError', error, info);
     };
@@ -164,6 +173,7 @@ export class SealwireServer extends EventEmitter {
         settled = true;
         clearTimeout(timer);
         this.pending.delete(socket);
+        this.handshaking.delete(waiting);
         this.startSession(socket, info, prepared);
         socket.resume();
       },
@@ -171,20 +181,20 @@ export class SealwireServer extends EventEmitter {
     );
   }
 
-  /** Runs the server handshake on a connection counted in `handshaking`. */
+  /** Runs the server handshake on a connection; the session counts in `handshaking` until secure. */
   private startSession(socket: Duplex, info: ConnectionInfo, prepared: unknown): void {
     let handshake: Handshake;
     try {
       handshake = this.suite.server({ key: this.key, authorize: this.authorize, rng: this.rng, resources: this.suiteResources?.resources, session: prepared });
     } catch (e) {
       // A bad key or an exhausted resource ends this connection only, never the server.
-      this.handshaking--;
       socket.destroy();
       this.emit('handshakeError', asSealwireError(e, 'HANDSHAKE_FAILED', 'cannot start the handshake'), info);
       return;
     }
     const core = new StreamSession(handshake, { now: monotonicClock(), handshakeTimeoutMs: this.handshakeTimeout });
     const session = new SecureSession(socket, core, { suite: this.suite.name, clock: monotonicClock });
+    this.handshaking.add(session);
     this.live.add(session);
     let established = false;
     session.on('error', (err: SealwireError) => {
@@ -193,11 +203,11 @@ export class SealwireServer extends EventEmitter {
     });
     session.once('secure', () => {
       established = true;
-      this.handshaking--;
+      this.handshaking.delete(session);
       this.emit('session', session);
     });
     session.once('close', () => {
-      if (!established) this.handshaking--;
+      this.handshaking.delete(session);
       this.live.delete(session);
     });
   }

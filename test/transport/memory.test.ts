@@ -67,13 +67,15 @@ describe('memory transport through the public API', () => {
     await server.close();
   });
 
-  it('drops connections beyond maxHandshakes at once', async () => {
+  it('at maxHandshakes, drops the oldest handshake in progress to make room for the new connection', async () => {
     const server = createServer({ key: serverKey, maxHandshakes: 2 });
     const errors: SealwireError[] = [];
     server.on('handshakeError', (e: SealwireError) => errors.push(e));
     const ends = Array.from({ length: 3 }, () => memoryPair());
     for (const [, b] of ends) server.handleConnection(b);
+    await new Promise((r) => setImmediate(r));
     expect(errors.map((e) => e.code)).toEqual(['LIMIT']);
+    expect(ends.map(([, b]) => b.destroyed)).toEqual([true, false, false]);
     expect(server.connections).toBe(2);
     await server.close();
     expect(server.connections).toBe(0);
