@@ -27,7 +27,7 @@ const decoders: Decoder[] = [
     valid: fc.tuple(bytes(32), bytes(m.HELLO_SIZE - 32)).map(([ec, s]) => m.encodeHello(ec, s)),
     parse: m.parseHello,
   },
-  { name: 'Hello plaintext', size: m.TAG_SIZE + m.HELLO_PADDING, valid: bytes(32).map((t) => m.encodeHelloPlain(t)), parse: m.parseHelloPlain },
+  { name: 'Hello plaintext', size: m.TAG_SIZE + m.HELLO_CID_SIZE + m.HELLO_PADDING, valid: bytes(32).map((t) => m.encodeHelloPlain(t)), parse: m.parseHelloPlain },
   {
     name: 'Cookie plaintext',
     size: m.COOKIE_PLAIN_SIZE,
