@@ -6,7 +6,7 @@
  */
 import { SealwireError } from './errors.js';
 import { systemRng, type Rng } from './crypto/random.js';
-import { KeyPair, PublicKey, generateKeyPair } from './keys/key.js';
+import { KeyPair, MIN_RSA_BITS, PublicKey, generateKeyPair, generateKeyPairAsync } from './keys/key.js';
 import { loadPublicKey } from './keys/files.js';
 import { authorizeKeys, loadAuthorizedKeys } from './keys/authorized-keys.js';
 import { KnownHosts, hostPortKey } from './keys/known-hosts.js';
@@ -96,7 +96,7 @@ function resolveAuthorize(options: ServerOptions): (k: PublicKey) => boolean {
 }
 
 /** The client's own key: the given one (checked), or a throwaway one for suites that need it. */
-export function resolveClientKey(suite: Suite, key: KeyPair | undefined): KeyPair | null {
+export async function resolveClientKey(suite: Suite, key: KeyPair | undefined): Promise<KeyPair | null> {
   if (key !== undefined) {
     if (!(key instanceof KeyPair)) throw new SealwireError('INVALID_ARGUMENT', `connect: 'key' must be a KeyPair`);
     if (suite.clientKeys === 'none') return null;
@@ -104,7 +104,9 @@ export function resolveClientKey(suite: Suite, key: KeyPair | undefined): KeyPai
     return key;
   }
   if (suite.clientKeys === 'none') return null;
-  return generateKeyPair(suite.keyType, suite.keyType === 'rsa' ? { bits: 2048 } : {});
+  // A throwaway RSA key takes tens of milliseconds to make: off the event loop, so a client
+  // never stalls the other sessions of its process.
+  return suite.keyType === 'rsa' ? generateKeyPairAsync('rsa', { bits: MIN_RSA_BITS }) : generateKeyPair(suite.keyType);
 }
 
 export interface ResolvedIdentity {

@@ -238,7 +238,19 @@ export class DatagramServer {
         return undefined;
       }
     }
-    const session = new DatagramSession(handshake ?? o.suite.server({ ...o.config, connectionId }), {
+    if (!handshake) {
+      try {
+        handshake = o.suite.server({ ...o.config, connectionId });
+      } catch (e) {
+        // A suite that cannot start a handshake now (no key ready, a bad config) drops this one
+        // datagram; it never throws into the socket's message handler.
+        this.lastResult = 'dropped';
+        this.reportDropped(asSealwireError(e, 'HANDSHAKE_FAILED', 'cannot start the handshake'), from, now);
+        return undefined;
+      }
+    }
+    const fresh = !this.stateless;
+    const session = new DatagramSession(handshake, {
       now,
       connectionId,
       handshakeTimeoutMs: o.handshakeTimeoutMs,
@@ -250,7 +262,7 @@ export class DatagramServer {
     session.start(now);
     const result = session.receive(d, now);
     this.lastResult = result;
-    if (result === 'dropped' && !handshake) {
+    if (result === 'dropped' && fresh) {
       // A first message that fails leaves nothing behind (garbage, floods, other suites). (A
       // session resumed from a valid token stays, half-open: the token is spent, and the client's
       // retransmission must find it.)

@@ -17,7 +17,7 @@ import { DEFAULT_HOST, resolveClientKey, resolveServer, resolveServerIdentity, t
 import { getSuite } from '../suites/index.js';
 import { StreamSession } from '../session/stream-session.js';
 import type { Handshake, Suite } from '../session/handshake.js';
-import { generateKeyPairAsync, MIN_RSA_BITS, type KeyPair, type PublicKey } from '../keys/key.js';
+import type { KeyPair, PublicKey } from '../keys/key.js';
 import type { Rng } from '../crypto/random.js';
 import { SecureSession } from './secure-session.js';
 import { systemRng } from '../crypto/random.js';
@@ -222,10 +222,7 @@ export async function connectTcp(options: ConnectOptions): Promise<SecureSession
   }
   const suite = getSuite(options.suite);
   const identity = resolveServerIdentity(suite, options, host, port);
-  // A throwaway RSA client key takes tens of milliseconds: generate it off the event loop.
-  const key = options.key === undefined && suite.clientKeys === 'required' && suite.keyType === 'rsa'
-    ? await generateKeyPairAsync('rsa', { bits: MIN_RSA_BITS })
-    : resolveClientKey(suite, options.key);
+  const key = await resolveClientKey(suite, options.key);
   const handshake = suite.client({ key, server: identity.identity, rng: options.rng ?? systemRng });
   return new Promise((resolve, reject) => {
     const socket = options.socket ?? net.connect({ host, port, allowHalfOpen: true, noDelay: true });

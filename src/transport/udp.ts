@@ -17,8 +17,8 @@ import { SealwireError } from '../errors.js';
 import { systemRng } from '../crypto/random.js';
 import type { PublicKey } from '../keys/key.js';
 import { DEFAULT_HOST, resolveClientKey, resolveServer, resolveServerIdentity, type ConnectOptions, type ServerOptions } from '../options.js';
-import { getSuite } from '../suites/index.js';
-import type { SuiteName } from '../session/handshake.js';
+import { availableSuites, getSuite } from '../suites/index.js';
+import type { Suite, SuiteName } from '../session/handshake.js';
 import { DatagramSession, type DatagramEvent } from '../session/datagram-session.js';
 import { DatagramServer, type PeerAddress, type SessionEntry } from '../session/datagram-server.js';
 import { CONNECTION_ID_SIZE } from '../record/datagram.js';
@@ -171,6 +171,7 @@ export class UdpServer extends EventEmitter {
   constructor(options: UdpServerOptions, onSession?: (session: UdpSession) => void) {
     super();
     const r = resolveServer(options);
+    datagramSuite(r.suite.name);
     this.suite = r.suite.name;
     this.suiteResources = r.suite.openServer?.(r.key);
     this.endpoint = new DatagramServer({
@@ -313,17 +314,27 @@ export class UdpServer extends EventEmitter {
   }
 }
 
+/** The suite called `name`, if it runs over UDP (DESIGN.md: box and sid; the others are TCP only). */
+function datagramSuite(name: string | undefined): Suite {
+  const suite = getSuite(name);
+  if (!suite.datagram) {
+    const udp = availableSuites().filter((n) => getSuite(n).datagram).join(', ');
+    throw new SealwireError('INVALID_ARGUMENT', `suite '${suite.name}' runs over TCP only (over UDP: ${udp})`);
+  }
+  return suite;
+}
+
 /** Connects over UDP and resolves with the session once the handshake has verified the server. */
-export function connectUdp(options: UdpConnectOptions): Promise<UdpSession> {
+export async function connectUdp(options: UdpConnectOptions): Promise<UdpSession> {
+  const host = options.host ?? DEFAULT_HOST;
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new SealwireError('INVALID_ARGUMENT', `connect: a port (1-65535) is required, got ${String(options.port)}`);
+  }
+  const suite = datagramSuite(options.suite);
+  const identity = resolveServerIdentity(suite, options, host, port);
+  const key = await resolveClientKey(suite, options.key);
   return new Promise((resolve, reject) => {
-    const host = options.host ?? DEFAULT_HOST;
-    const port = options.port ?? 0;
-    if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-      throw new SealwireError('INVALID_ARGUMENT', `connect: a port (1-65535) is required, got ${String(options.port)}`);
-    }
-    const suite = getSuite(options.suite);
-    const identity = resolveServerIdentity(suite, options, host, port);
-    const key = resolveClientKey(suite, options.key);
     const rng = options.rng ?? systemRng;
     const connectionId = rng(CONNECTION_ID_SIZE);
     const handshake = suite.client({ key, server: identity.identity, rng, connectionId });

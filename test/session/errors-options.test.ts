@@ -91,11 +91,11 @@ describe('options: client', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sealwire-opts-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('uses the given client key, or makes a throwaway one', () => {
+  it('uses the given client key, or makes a throwaway one', async () => {
     const own = generateKeyPair('x25519');
-    expect(resolveClientKey(box, own)).toBe(own);
-    expect(resolveClientKey(box, undefined)?.type).toBe('x25519');
-    expect(thrown(() => resolveClientKey(box, own.publicKey as never)).code).toBe('INVALID_ARGUMENT');
+    expect(await resolveClientKey(box, own)).toBe(own);
+    expect((await resolveClientKey(box, undefined))?.type).toBe('x25519');
+    await expect(resolveClientKey(box, own.publicKey as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
   it('pins a PublicKey, a KeyPair or a key file', () => {

@@ -80,6 +80,34 @@ describe('sid over UDP (in memory)', () => {
     expect(net.server.size).toBe(0);
   });
 
+  it('drops a handshake whose server side cannot start (the suite throws) and keeps serving', () => {
+    let refuse = true;
+    const flaky = {
+      ...sidSuite,
+      server: (config: Parameters<typeof sidSuite.server>[0]) => {
+        if (refuse) {
+          refuse = false;
+          throw new Error('no per-session resources ready');
+        }
+        return sidSuite.server(config);
+      },
+    };
+    const net = new DatagramNet({ suite: flaky, config: { key: serverKey, authorize: () => true, rng: systemRng } });
+    const first = sidClient(net, 'sid refused once');
+    // The first Hello is dropped (nothing thrown out of receive), the retransmission succeeds.
+    expect(net.runUntil(() => first.events.some((e) => e.type === 'secure'))).toBe(true);
+    expect(refuse).toBe(false); // the refusal did happen
+    const second = sidClient(net, 'sid after');
+    expect(net.runUntil(() => second.events.some((e) => e.type === 'secure'))).toBe(true);
+  });
+
+  it('refuses the TCP-only suites over UDP with a clear error', async () => {
+    for (const suite of ['secsess', 'ccm', 'cbcmac'] as const) {
+      expect(() => createServer({ transport: 'udp', key: serverKey, suite })).toThrow(/runs over TCP only/);
+      await expect(connect({ transport: 'udp', port: 9, suite, serverKey: serverKey.publicKey })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+  });
+
   it('refuses a handshake whose sealed cid differs from the connection id', () => {
     const net = sidNet();
     net.hook = (d) => {
