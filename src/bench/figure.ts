@@ -80,8 +80,8 @@ export interface Figure {
 export const now = (): number => performance.now();
 
 export interface Measured<H> {
-  /** Starts the server and client for `impl` and warms them up. */
-  setup(impl: string): Promise<H>;
+  /** Starts the server (on `host`) and client for `impl` and warms them up. */
+  setup(impl: string, host: Host): Promise<H>;
   /** One timed run; returns the figure's value. */
   measure(handle: H, impl: string): Promise<number>;
   teardown(handle: H): Promise<void>;
@@ -101,14 +101,21 @@ export interface RunValues {
  * fails is reported as failed with its error (the other implementations go on); its remaining
  * steps still tick the progress bar. CPU use of both processes is sampled around each run: on a
  * shared machine, CPU time per operation is steadier than the rate itself.
+ *
+ * Each implementation's server gets a server process of its own (unless in-process), so that one
+ * server's background work (cbcmac makes RSA keys ahead) neither slows the others' servers nor
+ * shows in their CPU figures.
  */
 export async function interleaved<H>(ctx: FigureContext, figureId: string, impls: readonly string[], m: Measured<H>): Promise<Map<string, RunValues | Error>> {
   const handles = new Map<string, H>();
+  const hosts = new Map<string, Host>();
   const results = new Map<string, RunValues | Error>();
   try {
     for (const impl of impls) {
       try {
-        handles.set(impl, await m.setup(impl));
+        const host = ctx.options.inProcess ? ctx.host : ctx.newHost();
+        hosts.set(impl, host);
+        handles.set(impl, await m.setup(impl, host));
         results.set(impl, { values: [], clientCores: [], serverCores: [] });
       } catch (e) {
         results.set(impl, asError(e));
@@ -118,9 +125,10 @@ export async function interleaved<H>(ctx: FigureContext, figureId: string, impls
       for (const impl of impls) {
         const rv = results.get(impl);
         const h = handles.get(impl);
+        const host = hosts.get(impl)!;
         if (rv && !(rv instanceof Error) && h !== undefined) {
           try {
-            const server0 = ctx.host.separate ? await ctx.host.cpu() : null;
+            const server0 = host.separate ? await host.cpu() : null;
             const client0 = process.cpuUsage();
             const t0 = now();
             const value = await m.measure(h, impl);
@@ -129,7 +137,7 @@ export async function interleaved<H>(ctx: FigureContext, figureId: string, impls
             rv.values.push(value);
             rv.clientCores.push((client.user + client.system) / wallUs);
             if (server0) {
-              const server1 = await ctx.host.cpu();
+              const server1 = await host.cpu();
               rv.serverCores.push((server1.user - server0.user + server1.system - server0.system) / wallUs);
             }
           } catch (e) {
@@ -141,6 +149,7 @@ export async function interleaved<H>(ctx: FigureContext, figureId: string, impls
     }
   } finally {
     for (const h of handles.values()) await m.teardown(h).catch(() => {});
+    for (const host of hosts.values()) if (host !== ctx.host) await host.close().catch(() => {});
   }
   return results;
 }

@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { connectTcp } from '../clients.js';
+import type { Host } from '../host.js';
 import { interleaved, now, outcomes, type Figure, type FigureContext } from '../figure.js';
 
 const CHUNK = 64 * 1024;
@@ -16,6 +17,7 @@ const CHUNKS_PER_MIB = MIB / CHUNK;
 const CALIBRATION_MIB = 16;
 
 interface Handle {
+  readonly host: Host;
   readonly serverId: number;
   readonly stream: Duplex;
   readonly acks: AckCounter;
@@ -83,10 +85,10 @@ export const tcpBulk: Figure = {
   steps: (ctx: FigureContext) => ctx.tcpImpls.length * ctx.options.runs,
   async run(ctx) {
     const results = await interleaved<Handle>(ctx, 'tcp-bulk', ctx.tcpImpls, {
-      async setup(impl) {
-        const { id, port } = await ctx.host.startTcp(impl, 'sink', ctx.material.forServer(impl), MIB);
+      async setup(impl, host) {
+        const { id, port } = await host.startTcp(impl, 'sink', ctx.material.forServer(impl), MIB);
         const stream = await connectTcp(impl, port, ctx.material);
-        const h: Handle = { serverId: id, stream, acks: new AckCounter(stream), mibPerRun: 0 };
+        const h: Handle = { host, serverId: id, stream, acks: new AckCounter(stream), mibPerRun: 0 };
         const secs = await transfer(h, CALIBRATION_MIB);
         const mibPerSec = CALIBRATION_MIB / secs;
         h.mibPerRun = Math.max(4, Math.round((mibPerSec * ctx.options.runMs) / 1000));
@@ -98,7 +100,7 @@ export const tcpBulk: Figure = {
       },
       async teardown(h) {
         h.stream.destroy();
-        await ctx.host.stop(h.serverId);
+        await h.host.stop(h.serverId);
       },
     });
     return outcomes(results);

@@ -5,6 +5,7 @@
  * with `destroy()` right after the handshake; the server completes its side and reads nothing.
  */
 import { connectTcp } from '../clients.js';
+import type { Host } from '../host.js';
 import { interleaved, now, outcomes, type Figure, type FigureContext } from '../figure.js';
 
 const WARMUP = 16;
@@ -48,14 +49,14 @@ function handshakeFigure(id: string, title: string, parallel: number): Figure {
     targets: { box: { kind: 'ratio', op: '>=', value: 2, text: '≥ 2× node:tls' } },
     steps: (ctx: FigureContext) => ctx.tcpImpls.length * ctx.options.runs,
     async run(ctx) {
-      const results = await interleaved<{ serverId: number; port: number }>(ctx, id, ctx.tcpImpls, {
-        async setup(impl) {
-          const { id: serverId, port } = await ctx.host.startTcp(impl, 'accept', ctx.material.forServer(impl));
+      const results = await interleaved<{ host: Host; serverId: number; port: number }>(ctx, id, ctx.tcpImpls, {
+        async setup(impl, host) {
+          const { id: serverId, port } = await host.startTcp(impl, 'accept', ctx.material.forServer(impl));
           for (let i = 0; i < WARMUP; i++) (await connectTcp(impl, port, ctx.material)).destroy();
-          return { serverId, port };
+          return { host, serverId, port };
         },
         measure: (h, impl) => handshakeLoop(() => connectTcp(impl, h.port, ctx.material), parallel, ctx.options.runMs),
-        teardown: (h) => ctx.host.stop(h.serverId),
+        teardown: (h) => h.host.stop(h.serverId),
       });
       return outcomes(results);
     },

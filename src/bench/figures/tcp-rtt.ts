@@ -7,12 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { connectTcp } from '../clients.js';
+import type { Host } from '../host.js';
 import { interleaved, now, outcomes, type Figure, type FigureContext } from '../figure.js';
 
 const MESSAGE = randomBytes(1024);
 const WARMUP_MS = 100;
 
 interface Handle {
+  readonly host: Host;
   readonly serverId: number;
   readonly stream: Duplex;
 }
@@ -66,16 +68,16 @@ export const tcpRoundTrips: Figure = {
   steps: (ctx: FigureContext) => ctx.tcpImpls.length * ctx.options.runs,
   async run(ctx) {
     const results = await interleaved<Handle>(ctx, 'tcp-rtt', ctx.tcpImpls, {
-      async setup(impl) {
-        const { id, port } = await ctx.host.startTcp(impl, 'echo', ctx.material.forServer(impl));
+      async setup(impl, host) {
+        const { id, port } = await host.startTcp(impl, 'echo', ctx.material.forServer(impl));
         const stream = await connectTcp(impl, port, ctx.material);
         await pingPong(stream, WARMUP_MS);
-        return { serverId: id, stream };
+        return { host, serverId: id, stream };
       },
       measure: (h) => pingPong(h.stream, ctx.options.runMs),
       async teardown(h) {
         h.stream.destroy();
-        await ctx.host.stop(h.serverId);
+        await h.host.stop(h.serverId);
       },
     });
     return outcomes(results);

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connectUdp, type UdpClient } from '../clients.js';
+import type { Host } from '../host.js';
 import { immediate, interleaved, now, outcomes, sleep, type Figure, type FigureContext, type Outcome } from '../figure.js';
 
 const MESSAGE = randomBytes(1024);
@@ -15,12 +16,13 @@ const WARMUP_MESSAGES = 512;
 const DRAIN_MS = 30;
 
 interface Handle {
+  readonly host: Host;
   readonly serverId: number;
   readonly client: UdpClient;
 }
 
 async function blast(ctx: FigureContext, h: Handle): Promise<number> {
-  const before = (await ctx.host.counters(h.serverId)).messages;
+  const before = (await h.host.counters(h.serverId)).messages;
   const start = now();
   const end = start + ctx.options.runMs;
   while (now() < end) {
@@ -29,7 +31,7 @@ async function blast(ctx: FigureContext, h: Handle): Promise<number> {
   }
   const secs = (now() - start) / 1000;
   await sleep(DRAIN_MS);
-  const after = (await ctx.host.counters(h.serverId)).messages;
+  const after = (await h.host.counters(h.serverId)).messages;
   return (after - before) / secs;
 }
 
@@ -46,17 +48,17 @@ export const udpMessages: Figure = {
   async run(ctx) {
     const available = ctx.udpImpls.filter((u) => u.unavailable === null).map((u) => u.impl);
     const results = await interleaved<Handle>(ctx, 'udp-messages', available, {
-      async setup(impl) {
-        const { id, port } = await ctx.host.startUdp(impl, ctx.material.forServer(impl));
+      async setup(impl, host) {
+        const { id, port } = await host.startUdp(impl, ctx.material.forServer(impl));
         const client = await connectUdp(impl, port, ctx.material);
         for (let i = 0; i < WARMUP_MESSAGES; i += BATCH) await client.sendBatch(MESSAGE, BATCH);
         await sleep(DRAIN_MS);
-        return { serverId: id, client };
+        return { host, serverId: id, client };
       },
       measure: (h) => blast(ctx, h),
       async teardown(h) {
         await h.client.close();
-        await ctx.host.stop(h.serverId);
+        await h.host.stop(h.serverId);
       },
     });
     const measured = new Map(outcomes(results).map((o) => [o.impl, o]));
