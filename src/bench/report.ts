@@ -105,6 +105,7 @@ function pad(s: string, width: number, right = false): string {
 function cpuCell(r: RowReport): string {
   const c = r.extra?.clientCpuUsPerUnit;
   if (c === undefined) return '';
+  if (!Number.isFinite(c)) return '–'; // no unit completed (a run that timed out)
   const s = r.extra?.serverCpuUsPerUnit;
   return s === undefined ? formatNumber(c) : `${formatNumber(c)}+${formatNumber(s)}`;
 }
