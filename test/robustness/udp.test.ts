@@ -26,7 +26,11 @@ describe('robustness: UDP', () => {
   it.each(udpSuites())('%s: a Hello flood from 200 source ports (bound 256 half-open): memory bounded, no reply larger than its Hello, a legitimate client connects', async (suite) => {
     const tally = await udpHelloFlood(suite, 200, suite === 'box' ? 5 : 2);
     expect(tally.sessions).toBe(1);
-    expect(tally.figures.get(`udpFloodHalfOpenHeld/${suite}`)).toBeLessThanOrEqual(256);
+    const held = tally.figures.get(`udpFloodHalfOpenHeld/${suite}`) ?? 0;
+    expect(held).toBeLessThanOrEqual(256);
+    // box answers Hellos without state; a suite that keeps state for them fills (part of) its table.
+    if (suite === 'box') expect(held).toBe(0);
+    else expect(held).toBeGreaterThan(0);
   }, 90_000);
 
   it.each(udpSuites())('%s: 300 garbage, truncated, bit-flipped and unknown-id datagrams: no state, no amplification, the session survives', async (suite) => {

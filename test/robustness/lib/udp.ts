@@ -231,15 +231,25 @@ export async function udpHelloFlood(suite: SuiteName, sources: number, perSource
     global.gc?.();
     const before = process.memoryUsage().rss;
     let peak = 0;
-    for (let i = 0; i < sources; i++) {
-      const p = await probe();
-      probes.push(p);
-      for (let j = 0; j < perSource; j++) for (const d of await firstDatagrams(suite)) await sendTo(p, running.port, d);
+    const sample = (): void => {
       peak = Math.max(peak, running.server.handshakesInProgress);
       assert.ok(running.server.handshakesInProgress <= maxHandshakes, `${running.server.handshakesInProgress} handshakes held (bound ${maxHandshakes})`);
+    };
+    const sampler = setInterval(sample, 5);
+    try {
+      for (let i = 0; i < sources; i++) {
+        const p = await probe();
+        probes.push(p);
+        for (let j = 0; j < perSource; j++) for (const d of await firstDatagrams(suite)) await sendTo(p, running.port, d);
+        sample();
+      }
+      // Let the server take in the flood and the replies arrive.
+      await new Promise((r) => setTimeout(r, 300));
+      sample();
+    } finally {
+      clearInterval(sampler);
     }
-    // Let the replies arrive, then a legitimate client connects during the flood's aftermath.
-    await new Promise((r) => setTimeout(r, 200));
+    // A legitimate client connects in the flood's aftermath (a stateful suite's table may be full).
     const session = await bounded(running.dial(), 30_000, 'a legitimate UDP client after the Hello flood');
     const echo = new Promise<Buffer>((r) => session.once('message', r));
     session.send('legit');
