@@ -84,7 +84,10 @@ export function ccmSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, pla
   if (nonce.length < 7 || nonce.length > 13) throw new SealwireError('INVALID_ARGUMENT', 'CCM nonce must be 7 to 13 bytes');
   const c = createCipheriv(ccmAlgorithm(key), key, nonce, { authTagLength: tagSize });
   c.setAAD(aad, { plaintextLength: plaintext.length });
-  const ciphertext = c.update(plaintext);
+  // An empty Buffer without a backing store (Buffer.alloc(0) from some paths, randomBytes(0)) makes
+  // Node skip the underlying update, and OpenSSL's CCM then fails in final() ("tag not set"); an
+  // empty string always reaches OpenSSL. Found by test/robustness (close records of ccm).
+  const ciphertext = plaintext.length === 0 ? c.update('', 'latin1') : c.update(plaintext);
   c.final();
   return { ciphertext, tag: c.getAuthTag() };
 }

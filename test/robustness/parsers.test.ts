@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { availableSuites } from '../../src/suites/index.js';
 import { encodeCookiePlain, encodeHelloPlain, encodeVPlain, encodeVouchPlain } from '../../src/suites/box/messages.js';
-import { fuzzDecoders, fuzzDeframer, fuzzHandshakes, fuzzReader } from './lib/fuzz.js';
+import { DECODER_CONTEXT, fuzzDecoders, fuzzDeframer, fuzzHandshakes, fuzzReader } from './lib/fuzz.js';
 
 /** Valid inner plaintexts of box (inside boxes, so not in a transcript), for its decoders. */
 const BOX_INNER = [
@@ -23,7 +23,7 @@ describe('robustness: parsers', () => {
   });
 
   it.each(availableSuites())('%s: every message decoder on random input, prefixes and extensions', async (name) => {
-    const names = await fuzzDecoders(name, 500, name === 'box' ? BOX_INNER : []);
+    const names = await fuzzDecoders(name, 500, name === 'box' ? BOX_INNER : [], DECODER_CONTEXT[name]);
     expect(names.length).toBeGreaterThan(0);
   });
 

@@ -14,7 +14,7 @@ import { connect, createServer, generateKeyPair, loadKeyPair, memoryPair, Sealwi
 import { boxKeys, secretboxOpen, x25519KeyPairFromSeed } from '../../src/crypto/box.js';
 import { ContentType } from '../../src/record/content-type.js';
 import { StreamDeframer } from '../../src/record/frame.js';
-import { Direction, MessageType, counterNonce, parseCookiePlain } from '../../src/suites/box/messages.js';
+import { Direction, MessageType, cookieNonce, counterNonce, parseCookie, parseCookiePlain } from '../../src/suites/box/messages.js';
 import { availableSuites } from '../../src/suites/index.js';
 import { runCli, startCli, tempDir, portOf } from '../helpers/cli.js';
 import { collect } from '../helpers/streams.js';
@@ -70,7 +70,9 @@ describe('robustness: forward secrecy of box', () => {
     const ec = c2s.find((f) => f.type === MessageType.HELLO)!.payload.subarray(0, 32);
     // With Ss the attacker opens the Cookie and learns ES.
     const helloKeys = boxKeys('server', serverKey.publicKey.bytes, serverKey.secretKey, ec);
-    const cookiePlain = secretboxOpen(s2c.find((f) => f.type === MessageType.COOKIE)!.payload, counterNonce(MessageType.COOKIE, Direction.SERVER_TO_CLIENT, 0n), helloKeys.send);
+    // The Cookie is Cnonce (22 random bytes) ‖ box(ES ‖ Ctag ‖ Stag) under that nonce.
+    const cookie = parseCookie(s2c.find((f) => f.type === MessageType.COOKIE)!.payload);
+    const cookiePlain = secretboxOpen(cookie.sealed, cookieNonce(cookie.cNonce), helloKeys.send);
     expect(cookiePlain).not.toBeNull();
     const es = parseCookiePlain(cookiePlain!).serverEphemeral;
     const records = [

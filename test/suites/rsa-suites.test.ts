@@ -113,7 +113,7 @@ describe('ccm', () => {
     const p = pipe('ccm', {
       tamper: (from, frame, i) => {
         if (from !== 'client' || i !== 0) return [frame];
-        const m = parseClientKeyExchange(frame.subarray(5));
+        const m = parseClientKeyExchange(frame.subarray(5), 256);
         const swapped = encodeClientKeyExchange({ clientKey: otherClientKey.publicKey.bytes, sealed: m.sealed });
         return [frameOf(frame[4]!, swapped)];
       },

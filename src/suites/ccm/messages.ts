@@ -44,8 +44,14 @@ export function encodeClientKeyExchange(m: ClientKeyExchange): Buffer {
   return new Writer(vec16Size(m.clientKey.length) + m.sealed.length).vec16(m.clientKey).bytes(m.sealed).finish();
 }
 
-export function parseClientKeyExchange(payload: Uint8Array): ClientKeyExchange {
+/**
+ * `blockSize` is the size of the RSA block, the server's modulus in bytes: the parser refuses any
+ * other, so no prefix or extension of a ClientKeyExchange parses.
+ */
+export function parseClientKeyExchange(payload: Uint8Array, blockSize: number): ClientKeyExchange {
   const r = new Reader(payload, 'ccm ClientKeyExchange', 'HANDSHAKE_FAILED');
   const clientKey = r.vec16('client key', MAX_SPKI_SIZE, 1);
-  return { clientKey, sealed: r.rest() };
+  const sealed = r.fixed(blockSize, 'RSA block');
+  r.end();
+  return { clientKey, sealed };
 }

@@ -10,7 +10,7 @@
  */
 import { SealwireError } from '../../errors.js';
 import { sha256 } from '../../crypto/hash.js';
-import { oaepDecrypt, oaepEncrypt } from '../../crypto/rsa.js';
+import { oaepDecrypt, oaepEncrypt, rsaModulusBytes } from '../../crypto/rsa.js';
 import { equalConstantTime, wipe } from '../../crypto/secrets.js';
 import type { KeyObject } from 'node:crypto';
 import type { PublicKey } from '../../keys/key.js';
@@ -89,7 +89,7 @@ export class CcmServerHandshake implements Handshake {
 
   private onClientKeyExchange(m: HandshakeMessage): HandshakeStep {
     this.state = { name: 'done' };
-    const ckx = parseClientKeyExchange(m.payload);
+    const ckx = parseClientKeyExchange(m.payload, rsaModulusBytes(this.privateKey));
     const client = peerRsaKey(SUITE, ckx.clientKey, 'client');
     checkAuthorized(SUITE, this.config.authorize, client);
     const plain = oaepDecrypt(this.privateKey, ckx.sealed, CLIENT_KEY_EXCHANGE_LABEL);

@@ -15,6 +15,7 @@
  * HKDF-SHA256(AES_KEY ‖ HMAC_KEY, salt = server_random); NONCE rises by 1–10 with every record.
  */
 import { HMAC_SHA256_SIZE } from '../../crypto/hmac.js';
+import { CBC_IV_SIZE, cbcCiphertextLength } from '../../crypto/cbc-hmac.js';
 import { SealwireError } from '../../errors.js';
 
 export const MessageType = {
@@ -40,9 +41,17 @@ export interface Confirm {
   readonly record: Uint8Array;
 }
 
+/**
+ * Bytes of the Confirm's record: IV ‖ CBC(NONCE (8) ‖ MSG_LENGTH (4) ‖ confirmation value) ‖ HMAC
+ * (records.ts; the value is always an HMAC-SHA256, so the record has one size).
+ */
+export const CONFIRM_RECORD_SIZE = CBC_IV_SIZE + cbcCiphertextLength(8 + 4 + CONFIRM_VALUE_SIZE) + HMAC_SHA256_SIZE;
+export const CONFIRM_SIZE = SERVER_RANDOM_SIZE + CONFIRM_RECORD_SIZE;
+
+/** Refuses any size but the one a Confirm has, so no prefix or extension of one parses. */
 export function parseConfirm(payload: Uint8Array): Confirm {
-  if (payload.length <= SERVER_RANDOM_SIZE) {
-    throw new SealwireError('HANDSHAKE_FAILED', `secsess Confirm of ${payload.length} bytes is too short`);
+  if (payload.length !== CONFIRM_SIZE) {
+    throw new SealwireError('HANDSHAKE_FAILED', `secsess Confirm of ${payload.length} bytes (a Confirm has ${CONFIRM_SIZE})`);
   }
   return { serverRandom: payload.subarray(0, SERVER_RANDOM_SIZE), record: payload.subarray(SERVER_RANDOM_SIZE) };
 }

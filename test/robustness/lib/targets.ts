@@ -13,7 +13,10 @@ import { StreamSession } from '../../../src/session/stream-session.js';
 import { availableSuites } from '../../../src/suites/index.js';
 import type { SuiteName } from '../../../src/session/handshake.js';
 import type { ConnectOptions, ServerOptions } from '../../../src/options.js';
-import { fixtureFor, type SuiteFixture } from '../../helpers/fixtures.js';
+import { fixtureFor, testKey, type SuiteFixture } from '../../helpers/fixtures.js';
+import { getSuite } from '../../../src/suites/index.js';
+import { RecyclingKeyPoolForTestingOnly } from '../../../src/keys/rsa-pool.js';
+import type { KeyPair } from '../../../src/keys/key.js';
 
 export type StreamTransport = 'tcp' | 'memory';
 export const STREAM_TRANSPORTS: readonly StreamTransport[] = ['tcp', 'memory'];
@@ -28,12 +31,26 @@ export function targets(transports: readonly StreamTransport[] = STREAM_TRANSPOR
   return availableSuites().flatMap((suite) => transports.map((transport) => ({ suite, transport })));
 }
 
+let sessionKeys: Promise<KeyPair[]> | undefined;
+/**
+ * Per-server resources for suites that have them (cbcmac's pool of per-session RSA keys): a
+ * recycling pool of two pre-made keys, so thousands of handshakes need no key generation. The
+ * real pool (a worker generating keys) has its own tests in test/suites; what is attacked here is
+ * the handshake and the transports, which take a key from the pool the same way.
+ */
+export async function testOpenServer(suite: SuiteName): Promise<((key: KeyPair) => { resources: unknown; close(): void }) | undefined> {
+  if (!getSuite(suite).openServer) return undefined;
+  sessionKeys ??= Promise.all([testKey('rsa', 10), testKey('rsa', 11)]);
+  const keys = await sessionKeys;
+  return () => ({ resources: new RecyclingKeyPoolForTestingOnly(keys), close: () => {} });
+}
+
 const fixtures = new Map<SuiteName, Promise<SuiteFixture>>();
 /** Keys for a suite (cached per process: RSA key generation is slow). */
 export function fixture(suite: SuiteName): Promise<SuiteFixture> {
   let f = fixtures.get(suite);
   if (!f) {
-    f = fixtureFor(suite);
+    f = testOpenServer(suite).then((openServer) => fixtureFor(suite, { openServer }));
     fixtures.set(suite, f);
   }
   return f;
@@ -59,7 +76,8 @@ export async function startServer(
   extra: Partial<Omit<ServerOptions, 'transport'>> = {},
 ): Promise<Running> {
   const fx = await fixture(target.suite);
-  const server = createServer({ key: fx.serverKey, suite: target.suite, ...extra }, onSession);
+  const openServerForTestingOnly = await testOpenServer(target.suite);
+  const server = createServer({ key: fx.serverKey, suite: target.suite, ...(openServerForTestingOnly ? { openServerForTestingOnly } : {}), ...extra }, onSession);
   const handshakeErrors: SealwireError[] = [];
   const sessionErrors: SealwireError[] = [];
   server.on('handshakeError', (e: SealwireError) => handshakeErrors.push(e));

@@ -4,7 +4,9 @@
  * Repeats, round after round until SOAK_MINUTES (default 10) have passed, for every suite and
  * stream transport: the full load (1,000 concurrent sessions × 100 round trips of 1 KiB, every
  * byte checked), every fault scenario, a half-open flood, and parser and handshake fuzzing with
- * many more cases than `npm test` runs. Prints a summary after each round and at the end:
+ * many more cases than `npm test` runs; and over UDP, for every suite this build runs over UDP: the
+ * full load (1,000 concurrent sessions × 100 round trips of 1 KiB), a Hello flood from 1,000
+ * source ports, and garbage datagrams, with the amplification rule checked on every reply. Prints a summary after each round and at the end:
  * sessions, handshakes, round trips, bytes, errors by code, and the measured figures. Exits 1 on
  * any failure, and is bounded: after SOAK_MINUTES + 10 minutes it stops with exit 2 whatever runs.
  */
@@ -14,6 +16,7 @@ import { FAULTS } from '../lib/faults.js';
 import { halfOpenFlood, slowSender } from '../lib/dos.js';
 import { fuzzDecoders, fuzzDeframer, fuzzHandshakes, fuzzReader } from '../lib/fuzz.js';
 import { Tally, targets } from '../lib/targets.js';
+import { runUdpLoad, udpGarbage, udpHelloFlood, udpSuites } from '../lib/udp.js';
 
 const minutes = Number(process.env.SOAK_MINUTES ?? 10);
 const start = Date.now();
@@ -58,6 +61,16 @@ async function round(): Promise<void> {
     for (const [name, fault] of Object.entries(FAULTS)) await step(`${name} ${label}`, () => fault(target));
     await step(`flood ${label}`, () => halfOpenFlood(target, 3000));
     if (rounds === 1) await step(`slow sender ${label}`, () => slowSender(target));
+  }
+  for (const suite of udpSuites()) {
+    const label = `${suite}/udp`;
+    await step(`load ${label}`, async () => {
+      const r = await runUdpLoad(suite, { sessions: 1000, roundTrips: 100, size: 1024, boundMs: 300_000 });
+      for (const f of r.failures) failures.push(`load ${label}: ${f}`);
+      return r.tally;
+    });
+    await step(`hello flood ${label}`, () => udpHelloFlood(suite, 1000, suite === 'box' ? 5 : 1));
+    await step(`garbage ${label}`, () => udpGarbage(suite, 3000));
   }
   await step('fuzz Reader', () => fuzzReader(20_000));
   await step('fuzz deframer', () => fuzzDeframer(2_000));
