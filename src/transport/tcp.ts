@@ -116,6 +116,11 @@ export class SealwireServer extends EventEmitter {
       }
       this.server.close(() => resolve());
     });
+    // Connections still waiting for per-session resources: reported as the server closing, not as
+    // clients that went away.
+    for (const waiting of [...this.handshaking]) {
+      if (!(waiting instanceof SecureSession)) waiting.destroy(new SealwireError('CLOSED', 'the server is closing'));
+    }
     for (const socket of this.pending) socket.destroy();
     const sessionsClosed = [...this.live].map((s) => new Promise<void>((resolve) => (s.closed ? resolve() : s.once('close', () => resolve()))));
     for (const s of this.live) s.shutdown(this.lingerTimeout);

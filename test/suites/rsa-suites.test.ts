@@ -295,6 +295,24 @@ describe('cbcmac', () => {
     }
   });
 
+  it('over TCP, close() ends connections still waiting for a per-session key as CLOSED, and the client fails', async () => {
+    const pool = { take: () => undefined, acquire: () => new Promise<KeyPair>(() => {}), close: () => {} }; // never ready
+    const errors: SealwireError[] = [];
+    const server = createServer({ key: serverKey, suite: 'cbcmac', openServerForTestingOnly: () => ({ resources: pool, close: () => {} }) });
+    server.on('handshakeError', (e: SealwireError) => errors.push(e));
+    const { port } = await server.listen(0, '127.0.0.1');
+    const client = connect({ port, suite: 'cbcmac', serverKey: serverKey.publicKey });
+    const failed = expect(client).rejects.toBeInstanceOf(SealwireError);
+    // Wait (bounded) until the server holds the connection, waiting for its key (a private field:
+    // nothing public tells a waiting connection apart).
+    const pending = (server as unknown as { pending: Set<unknown> }).pending;
+    for (let i = 0; i < 200 && pending.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(pending.size).toBe(1);
+    await server.close();
+    await failed;
+    expect(errors.map((e) => e.code)).toEqual(['CLOSED']);
+  });
+
   describe('the per-session key pool (worker thread)', () => {
     let pool: RsaKeyPool;
     afterAll(() => pool?.close());
