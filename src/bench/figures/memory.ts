@@ -12,6 +12,7 @@ import { connectTcp, connectUdp } from '../clients.js';
 import { asError, sleep, type Figure, type FigureContext, type Outcome } from '../figure.js';
 import type { Host } from '../host.js';
 import { median, summarize } from '../stats.js';
+import { availableSuites, getSuite } from '../../suites/index.js';
 
 const WARM = 32;
 const PARALLEL = 32;
@@ -94,6 +95,15 @@ async function measureOnce(ctx: FigureContext, transport: Transport, impl: strin
   }
 }
 
+/**
+ * Why a suite cannot be measured here: one whose server makes a key per session (cbcmac: a fresh
+ * RSA key, a few per second) cannot open the sessions this figure needs before they time out.
+ */
+function keyPerSession(impl: string): string | null {
+  if (!(availableSuites() as string[]).includes(impl) || !getSuite(impl).prepareSession) return null;
+  return 'its server makes a fresh RSA key per session (a few per second): too slow to open enough idle sessions to measure';
+}
+
 function memoryFigure(transport: Transport): Figure {
   const isUdp = transport === 'udp';
   return {
@@ -116,9 +126,10 @@ function memoryFigure(transport: Transport): Figure {
           out.push({ impl, status: 'n/a', note: 'no per-peer state: one socket serves every peer' });
           continue;
         }
-        if (unavailable) {
+        const why = unavailable ?? keyPerSession(impl);
+        if (why) {
           for (let r = 0; r < ctx.options.memoryRuns; r++) ctx.step(`${transport}-memory ${impl}`);
-          out.push({ impl, status: 'n/a', note: unavailable });
+          out.push({ impl, status: 'n/a', note: why });
           continue;
         }
         const rss: number[] = [];
