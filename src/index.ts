@@ -55,6 +55,9 @@ export function connect(options: UdpConnectOptions): Promise<UdpSession>;
 export function connect(options: ConnectOptions & { transport?: 'tcp' }): Promise<SecureSession>;
 export async function connect(options: ConnectOptions | UdpConnectOptions): Promise<SecureSession | UdpSession> {
   if (options?.transport === 'udp') return connectUdp(options as UdpConnectOptions);
+  if (options?.transport !== undefined && options.transport !== 'tcp') {
+    throw new SealwireError('INVALID_ARGUMENT', `unknown transport '${String(options.transport)}' (tcp or udp)`);
+  }
   return connectTcp(options);
 }
 

@@ -48,6 +48,8 @@ export async function listenChat(options: ChatListenOptions): Promise<ChatListen
     server = tcp;
   }
   const addr = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  // After listen, server errors (accept failures such as EMFILE) are logged, never fatal.
+  server.on('error', (err: SealwireError) => log(`server: ${err.message} [${err.code}]`));
   return {
     chat,
     host: addr.address,

@@ -92,6 +92,10 @@ export class Reassembler {
     if (count < 2 || count > MAX_FRAGMENTS || index >= count) throw new SealwireError('BAD_RECORD', `fragment ${index} of ${count}`);
     const chunk = v.subarray(FRAGMENT_HEADER_SIZE);
     if (index < count - 1 && chunk.length !== FRAGMENT_CHUNK) throw new SealwireError('BAD_RECORD', 'short fragment before the last');
+    // The last fragment may not carry the message past MAX_MESSAGE (55 full fragments would).
+    if (index === count - 1 && (count - 1) * FRAGMENT_CHUNK + chunk.length > MAX_MESSAGE) {
+      throw new SealwireError('TOO_LARGE', `reassembled message over ${MAX_MESSAGE} bytes`);
+    }
     let p = this.pending.get(id);
     if (!p) {
       if (this.pending.size >= this.maxMessages) throw new SealwireError('TOO_LARGE', `more than ${this.maxMessages} messages in reassembly`);

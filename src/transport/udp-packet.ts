@@ -49,6 +49,7 @@ export class PacketServer extends EventEmitter {
         remoteAddress: rinfo.address,
         remotePort: rinfo.port,
         reply: (m: Uint8Array | string) => {
+          if (rinfo.port === 0) return; // spoofed: dgram.send throws on port 0
           this.socket.send(req.reply(typeof m === 'string' ? Buffer.from(m) : m), rinfo.port, rinfo.address);
         },
       } satisfies PacketRequestEvent);

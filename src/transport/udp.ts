@@ -261,7 +261,8 @@ export class UdpServer extends EventEmitter {
   }
 
   private onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (this.closing) return;
+    // Port 0 cannot be answered (dgram.send throws on it): such a datagram is spoofed; drop it.
+    if (this.closing || rinfo.port === 0) return;
     this.endpoint.receive(msg, { address: rinfo.address, port: rinfo.port }, now());
     this.drain();
   }
@@ -274,7 +275,11 @@ export class UdpServer extends EventEmitter {
   private drain(): void {
     for (const o of this.endpoint.takeOutput()) {
       this.pendingSends++;
-      this.socket!.send(o.data, o.to.port, o.to.address, this.sent);
+      try {
+        this.socket!.send(o.data, o.to.port, o.to.address, this.sent);
+      } catch {
+        this.sent(); // an address the socket refuses (never one a peer proved): that datagram is lost
+      }
     }
     for (const ev of this.endpoint.takeEvents()) {
       switch (ev.type) {

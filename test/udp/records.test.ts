@@ -116,6 +116,20 @@ describe('fragmentation and reassembly', () => {
     expect(re.bufferedBytes).toBe(0);
   });
 
+  it('refuses a reassembly past MAX_MESSAGE (55 full fragments), which fragment() could never send back', () => {
+    const count = Math.ceil(MAX_MESSAGE / FRAGMENT_CHUNK);
+    const re = new Reassembler();
+    const part = (index: number): Buffer => {
+      const b = Buffer.alloc(8 + FRAGMENT_CHUNK, 0x61);
+      b.writeUInt32BE(5, 0);
+      b.writeUInt16BE(index, 4);
+      b.writeUInt16BE(count, 6);
+      return b;
+    };
+    for (let i = 0; i < count - 1; i++) expect(re.add(part(i), 0)).toBeNull();
+    expect(() => re.add(part(count - 1), 0)).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+  });
+
   it('refuses malformed fragments', () => {
     const re = new Reassembler();
     const f = fragment(Buffer.alloc(3000), 1)[0]!;

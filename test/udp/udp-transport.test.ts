@@ -35,6 +35,24 @@ function echoed(s: UdpSession, text: string): Promise<string> {
 }
 
 describe('UDP transport (box)', () => {
+  it('drops a datagram claiming source port 0 (cannot be answered; dgram.send would throw)', async () => {
+    const { server, port } = await echoServer();
+    const receive = (server as unknown as { onDatagram(m: Buffer, r: { address: string; port: number; family: string; size: number }): void }).onDatagram.bind(server);
+    // A record for an unknown connection id, which would draw a "handshake again" notice.
+    const datagram = Buffer.concat([Buffer.from([0x10]), Buffer.alloc(8, 1), Buffer.alloc(8), Buffer.alloc(32)]);
+    expect(() => receive(datagram, { address: '127.0.0.1', port: 0, family: 'IPv4', size: datagram.length })).not.toThrow();
+    expect(server.handshakesInProgress).toBe(0);
+    // The server still serves.
+    const session = await connect({ transport: 'udp', port, serverKey: serverKey.publicKey, key: clientKey });
+    expect(await echoed(session, 'still here')).toBe('still here');
+    session.close();
+  });
+
+  it('refuses an unknown transport in connect() as createServer() does', async () => {
+    await expect(connect({ transport: 'quic' as never, port: 9 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(() => createServer({ transport: 'quic' as never, key: serverKey })).toThrow(SealwireError);
+  });
+
   it('echoes messages, verifies both keys, and closes with an authenticated CLOSE', async () => {
     const { server, port } = await echoServer();
     const serverSide = new Promise<UdpSession>((resolve) => server.once('session', resolve));

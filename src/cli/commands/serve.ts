@@ -72,6 +72,8 @@ async function serve(opts: ServeOptions): Promise<number> {
     process.stderr.write(`session from ${who(session)} failed: ${err.message} [${err.code}]\n`);
   });
   const addr = await server.listen(port, opts.host);
+  // After listen, errors are accept failures (EMFILE...): reported, never fatal.
+  server.on('error', (err: SealwireError) => process.stderr.write(`server: ${err.message} [${err.code}]\n`));
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   process.stdout.write(`listening on ${host}:${addr.port}\n`);
   await new Promise<void>((resolve) => {

@@ -39,7 +39,13 @@ export async function serveUdp(opts: UdpServeOptions): Promise<number> {
     const from = `${session.remoteAddress}:${session.remotePort}`;
     process.stderr.write(`session from ${from} (udp, id ${session.connectionId}): ${opts.suite}, client ${session.fingerprint ?? 'anonymous'}\n`);
     session.on('message', (m: Buffer) => {
-      if (opts.echo) session.send(m);
+      if (opts.echo) {
+        try {
+          session.send(m);
+        } catch (e) {
+          process.stderr.write(`session ${session.connectionId}: cannot echo: ${(e as Error).message}\n`);
+        }
+      }
       else process.stdout.write(Buffer.concat([m, Buffer.from('\n')]));
     });
     session.on('close', () => process.stderr.write(`session ${session.connectionId} closed${session.error ? `: ${session.error.message} [${session.error.code}]` : ''}\n`));
@@ -49,7 +55,10 @@ export async function serveUdp(opts: UdpServeOptions): Promise<number> {
   });
   server.on('sessionError', () => {}); // reported by the session's close line
   const addr = await server.listen(opts.port, opts.host);
-  process.stdout.write(`listening on ${addr.address}:${addr.port}\n`);
+  // After listen, errors are socket failures: reported, never fatal.
+  server.on('error', (err: SealwireError) => process.stderr.write(`server: ${err.message} [${err.code}]\n`));
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  process.stdout.write(`listening on ${host}:${addr.port}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.stderr.write('shutting down\n');
