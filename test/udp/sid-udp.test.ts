@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sidSuite } from '../../src/suites/sid/index.js';
-import { MessageType } from '../../src/suites/sid/messages.js';
+import { AesAlgo, MessageType, SESSION_OFFER_CONTEXT, encodeOfferPlain } from '../../src/suites/sid/messages.js';
+import { sealHybrid } from '../../src/crypto/rsa.js';
 import { connect, createServer, type KeyPair, type UdpServer, type UdpSession } from '../../src/index.js';
 import { DatagramType } from '../../src/record/datagram.js';
 import { DatagramNet, type InFlight } from '../helpers/datagram-net.js';
@@ -78,6 +79,29 @@ describe('sid over UDP (in memory)', () => {
     net.server.receive(record, { address: '192.0.2.1', port: 1 }, 0);
     expect(net.server.takeOutput().map((o) => Buffer.from(o.data).toString('hex'))).toEqual([Buffer.concat([Buffer.of(MessageType.HANDSHAKE_AGAIN), cid]).toString('hex')]);
     expect(net.server.size).toBe(0);
+  });
+
+  it('refuses a SessionOffer forged by an on-path attacker who knows the cid and C_pub (both in clear), and still takes the real one', () => {
+    const net = sidNet();
+    let forged = 0;
+    net.hook = (d) => {
+      if (d.from === 'server' && (d.data[0]! & 0x7f) === MessageType.SESSION_OFFER) {
+        // Everything the attacker needs is public: the cid (in every datagram) and C_pub (the 0x00).
+        const cid = d.data.subarray(1, 9);
+        const plain = encodeOfferPlain({ cid, challenge: Buffer.alloc(16), sid: Buffer.alloc(8, 1), key: Buffer.alloc(16, 2), algo: AesAlgo.AES_128_GCM });
+        const fake = Buffer.concat([Buffer.of(MessageType.SESSION_OFFER), cid, sealHybrid(clientKey.publicKey.keyObject, plain, SESSION_OFFER_CONTEXT)]);
+        forged++;
+        return [fake, d.data];
+      }
+      return [d.data];
+    };
+    const c = sidClient(net, 'sid forged offer');
+    expect(net.runUntil(() => c.events.some((e) => e.type === 'secure'))).toBe(true);
+    expect(forged).toBeGreaterThan(0);
+    // The session runs under the server's key, not the attacker's: data reaches the server.
+    net.clientSend(0, 'for the real server');
+    net.deliver();
+    expect(net.messagesAt(c)).toEqual(['for the real server']);
   });
 
   it('drops a handshake whose server side cannot start (the suite throws) and keeps serving', () => {

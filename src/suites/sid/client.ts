@@ -1,11 +1,12 @@
 /**
  * The `sid` client handshake (seed 000, client column), as a tagged union of states.
  *
- *   awaitServerHello → (0x01, key checked) → awaitSessionOffer → (0x03 opened, cid matches) → established
+ *   awaitServerHello → (0x01, key checked) → awaitSessionOffer → (0x03 opened, cid and challenge match) → established
  *
- * The client's random cid is its challenge: it travels only inside the box sealed to the
- * server's key (0x02), so a SessionOffer that carries it back was made by the holder of the
- * server's private key. The client then confirms with 0x04 and may send data at once; the
+ * The client's random 16-byte challenge travels only inside the box sealed to the server's key
+ * (0x02), so a SessionOffer that carries it back was made by the holder of the server's private
+ * key. (The seed uses the cid for this; over UDP the cid is the connection id, visible in every
+ * datagram, so it cannot be the secret.) The client then confirms with 0x04 and may send data at once; the
  * server trusts the session when the 0x04 opens (only the holder of the client's private key
  * could read the AES_key in 0x03).
  */
@@ -17,6 +18,7 @@ import type { KeyPair, PublicKey } from '../../keys/key.js';
 import type { ClientConfig, Handshake, HandshakeMessage, HandshakeStep } from '../../session/handshake.js';
 import { checkServerKey, expectMessage, handshakeError, peerRsaKey, rsaPrivate } from '../common.js';
 import {
+  CHALLENGE_SIZE,
   CID_SIZE,
   CLIENT_IDENTITY_CONTEXT,
   CONFIRM_OK,
@@ -32,7 +34,7 @@ import { SidRecordCipher } from './records.js';
 type State =
   | { readonly name: 'start' }
   | { readonly name: 'awaitServerHello' }
-  | { readonly name: 'awaitSessionOffer'; readonly server: PublicKey; readonly cid: Buffer }
+  | { readonly name: 'awaitSessionOffer'; readonly server: PublicKey; readonly cid: Buffer; readonly challenge: Buffer }
   | { readonly name: 'done' };
 
 const AWAITING: Record<State['name'], string> = {
@@ -75,7 +77,8 @@ export class SidClientHandshake implements Handshake {
   receive(m: HandshakeMessage): HandshakeStep {
     const s = this.state;
     if (m.type === MessageType.REJECT && (s.name === 'awaitServerHello' || s.name === 'awaitSessionOffer')) {
-      this.wipe();
+      // No state change: over UDP a Reject is an unauthenticated hint (the datagram session drops
+      // it and keeps waiting); over a stream the thrown error ends the session anyway.
       throw hsFail('the server refused the handshake (0x05); it says no more: check its log');
     }
     switch (s.name) {
@@ -86,8 +89,11 @@ export class SidClientHandshake implements Handshake {
         // Over UDP the cid is the session's connection id, chosen before the 0x00 and carried in
         // every datagram (record/datagram.ts); sealed here, it binds that id to the handshake.
         const cid = this.config.connectionId ? Buffer.from(this.config.connectionId) : this.config.rng(CID_SIZE);
-        const payload = sealHybrid(server.keyObject, encodeIdentityPlain(cid, this.key.publicKey.bytes), CLIENT_IDENTITY_CONTEXT, this.config.rng);
-        this.state = { name: 'awaitSessionOffer', server, cid };
+        // The challenge stays secret (inside the boxes only): the server's proof over UDP, where
+        // the cid is visible in every datagram.
+        const challenge = this.config.rng(CHALLENGE_SIZE);
+        const payload = sealHybrid(server.keyObject, encodeIdentityPlain(cid, challenge, this.key.publicKey.bytes), CLIENT_IDENTITY_CONTEXT, this.config.rng);
+        this.state = { name: 'awaitSessionOffer', server, cid, challenge };
         return { send: [{ type: MessageType.CLIENT_IDENTITY, payload }] };
       }
       case 'awaitSessionOffer':
@@ -104,14 +110,16 @@ export class SidClientHandshake implements Handshake {
   }
 
   private onSessionOffer(m: HandshakeMessage, s: Extract<State, { name: 'awaitSessionOffer' }>): HandshakeStep {
-    this.state = { name: 'done' };
+    // The state changes only once the 0x03 checks out: over UDP a forged 0x03 is dropped and the
+    // real one must still find the handshake waiting.
     const plain = openHybrid(this.key.privateKey, m.payload, SESSION_OFFER_CONTEXT);
     if (!plain) throw hsFail(`the SessionOffer (${m.payload.length} bytes) does not open with this client's key`);
     try {
       const offer = parseOfferPlain(plain);
-      if (!equalConstantTime(offer.cid, s.cid)) {
-        throw hsFail('the SessionOffer does not carry our cid: it was not made by the holder of the server key');
+      if (!equalConstantTime(offer.cid, s.cid) || !equalConstantTime(offer.challenge, s.challenge)) {
+        throw hsFail('the SessionOffer does not carry our cid and challenge: it was not made by the holder of the server key');
       }
+      this.state = { name: 'done' };
       const cid = Buffer.from(offer.cid);
       const sid = Buffer.from(offer.sid);
       // 0x04: cid in clear, then sid ‖ "OK" under the session key (the seed's confirmation).

@@ -5,8 +5,12 @@
  *
  *   0x00 ClientHello     C→S  C_pub (SubjectPublicKeyInfo DER)
  *   0x01 ServerHello     S→C  S_pub (SubjectPublicKeyInfo DER)
- *   0x02 ClientIdentity  C→S  Hybrid(S_pub, cid (8) ‖ C_pub)
- *   0x03 SessionOffer    S→C  Hybrid(C_pub, cid (8) ‖ sid (8) ‖ AES_key (16) ‖ AES_algo (1))
+ *   0x02 ClientIdentity  C→S  Hybrid(S_pub, cid (8) ‖ challenge (16) ‖ C_pub)
+ *   0x03 SessionOffer    S→C  Hybrid(C_pub, cid (8) ‖ challenge (16) ‖ sid (8) ‖ AES_key (16) ‖ AES_algo (1))
+ *
+ *   The challenge is secret (fresh per handshake, only ever inside the boxes): over UDP the cid
+ *   travels in clear in every datagram, so only the echoed challenge proves that the 0x03 was made
+ *   by the holder of S's private key.
  *   0x04 Confirm         C→S  cid (8) ‖ AES-GCM(AES_key, n(0x04, 'C', 0), aad = 0x04 ‖ cid, sid ‖ "OK") ‖ tag (16)
  *   0x05 Reject          S→C  empty: "handshake failed" (datagram transports only; says nothing more)
  *   0x06 HandshakeAgain  S→C  cid (8): "no session for this cid: handshake again" (datagram only)
@@ -40,9 +44,10 @@ export type DirectionByte = (typeof Direction)[keyof typeof Direction];
 
 export const CID_SIZE = 8;
 export const SID_SIZE = 8;
+export const CHALLENGE_SIZE = 16;
 export const AES_KEY_SIZE = 16;
 export const AesAlgo = { AES_128_GCM: 0x01 } as const;
-export const SESSION_OFFER_PLAIN_SIZE = CID_SIZE + SID_SIZE + AES_KEY_SIZE + 1;
+export const SESSION_OFFER_PLAIN_SIZE = CID_SIZE + CHALLENGE_SIZE + SID_SIZE + AES_KEY_SIZE + 1;
 export const CONFIRM_OK = Buffer.from('OK', 'latin1');
 
 export const CLIENT_IDENTITY_CONTEXT = 'sealwire sid ClientIdentity';
@@ -61,32 +66,33 @@ export function sidNonce(type: number, direction: DirectionByte, seq: bigint): B
 
 // --- ClientIdentity (0x02, inside the hybrid box) ------------------------------------------
 
-export function encodeIdentityPlain(cid: Uint8Array, clientKey: Uint8Array): Buffer {
-  return new Writer(CID_SIZE + clientKey.length).bytes(cid).bytes(clientKey).finish();
+export function encodeIdentityPlain(cid: Uint8Array, challenge: Uint8Array, clientKey: Uint8Array): Buffer {
+  return new Writer(CID_SIZE + CHALLENGE_SIZE + clientKey.length).bytes(cid).bytes(challenge).bytes(clientKey).finish();
 }
 
-export function parseIdentityPlain(plain: Uint8Array): { cid: Uint8Array; clientKey: Uint8Array } {
+export function parseIdentityPlain(plain: Uint8Array): { cid: Uint8Array; challenge: Uint8Array; clientKey: Uint8Array } {
   const r = new Reader(plain, 'sid ClientIdentity', 'HANDSHAKE_FAILED');
-  return { cid: r.fixed(CID_SIZE, 'cid'), clientKey: r.rest() };
+  return { cid: r.fixed(CID_SIZE, 'cid'), challenge: r.fixed(CHALLENGE_SIZE, 'challenge'), clientKey: r.rest() };
 }
 
 // --- SessionOffer (0x03, inside the hybrid box) --------------------------------------------
 
 export interface SessionOffer {
   readonly cid: Uint8Array;
+  readonly challenge: Uint8Array;
   readonly sid: Uint8Array;
   readonly key: Uint8Array;
   readonly algo: number;
 }
 
 export function encodeOfferPlain(o: SessionOffer): Buffer {
-  return new Writer(SESSION_OFFER_PLAIN_SIZE).bytes(o.cid).bytes(o.sid).bytes(o.key).u8(o.algo).finish();
+  return new Writer(SESSION_OFFER_PLAIN_SIZE).bytes(o.cid).bytes(o.challenge).bytes(o.sid).bytes(o.key).u8(o.algo).finish();
 }
 
 export function parseOfferPlain(plain: Uint8Array): SessionOffer {
   expectSize(plain, SESSION_OFFER_PLAIN_SIZE, 'sid SessionOffer', 'HANDSHAKE_FAILED');
   const r = new Reader(plain, 'sid SessionOffer', 'HANDSHAKE_FAILED');
-  const o = { cid: r.fixed(CID_SIZE, 'cid'), sid: r.fixed(SID_SIZE, 'sid'), key: r.fixed(AES_KEY_SIZE, 'AES_key'), algo: r.u8('AES_algo') };
+  const o = { cid: r.fixed(CID_SIZE, 'cid'), challenge: r.fixed(CHALLENGE_SIZE, 'challenge'), sid: r.fixed(SID_SIZE, 'sid'), key: r.fixed(AES_KEY_SIZE, 'AES_key'), algo: r.u8('AES_algo') };
   r.end();
   if (o.algo !== AesAlgo.AES_128_GCM) throw fail(`sid SessionOffer: unknown AES_algo 0x${o.algo.toString(16)}`);
   return o;

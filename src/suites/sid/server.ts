@@ -108,7 +108,7 @@ export class SidServerHandshake implements Handshake {
     const cid = Buffer.from(identity.cid);
     const sid = this.config.rng(SID_SIZE);
     const key = this.config.rng(AES_KEY_SIZE);
-    const offer = encodeOfferPlain({ cid, sid, key, algo: AesAlgo.AES_128_GCM });
+    const offer = encodeOfferPlain({ cid, challenge: identity.challenge, sid, key, algo: AesAlgo.AES_128_GCM });
     const payload = sealHybrid(s.client.keyObject, offer, SESSION_OFFER_CONTEXT, this.config.rng);
     wipe(offer);
     this.state = { name: 'awaitConfirm', client: s.client, cid, sid, key };

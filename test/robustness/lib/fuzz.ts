@@ -240,14 +240,14 @@ export interface DecoderContext {
  * Decoders that need more than the bytes, or whose last field is variable-length by design.
  * - ccm.parseClientKeyExchange takes the RSA block size (the server's modulus, 256 bytes for the
  *   2048-bit test keys) and refuses any other.
- * - sid.parseIdentityPlain is cid (8) ‖ the client's SPKI, the rest of a plaintext that the
+ * - sid.parseIdentityPlain is cid (8) ‖ challenge (16) ‖ the client's SPKI, the rest of a plaintext that the
  *   hybrid box has already authenticated; the key is variable-length (any allowed RSA size) and
  *   the server compares it byte for byte with the ClientHello's key, which refuses a truncated
- *   or extended one (the handshake fuzzing below covers that path). Only the cid is fixed.
+ *   or extended one (the handshake fuzzing below covers that path). Only cid and challenge are fixed.
  */
 export const DECODER_CONTEXT: Partial<Record<SuiteName, DecoderContext>> = {
   ccm: { args: { parseClientKeyExchange: [256] } },
-  sid: { trailing: { parseIdentityPlain: 8 } },
+  sid: { trailing: { parseIdentityPlain: 24 } },
 };
 
 /**
