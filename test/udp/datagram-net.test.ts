@@ -3,6 +3,7 @@
  * reorder, address change, bit flips, garbage, half-open floods and the amplification rule.
  * Time is simulated; nothing here waits on a clock.
  */
+import { WINDOW_SIZE } from '../../src/record/replay-window.js';
 import { describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../src/keys/key.js';
 import { boxSuite } from '../../src/suites/box/index.js';
@@ -176,15 +177,17 @@ describe('UDP core: records', () => {
       held.push(d.data);
       return [];
     };
-    for (let i = 0; i <= 4100; i++) net.clientSend(0, `r${i}`);
+    const top = WINDOW_SIZE + 40;
+    for (let i = 0; i <= top; i++) net.clientSend(0, `r${i}`);
     net.hook = undefined;
     const from = net.clients[0]!.address;
-    net.inject(held[4100]!, from); // highest = 4100
-    net.inject(held[4100 - 4063]!, from); // 4063 behind: inside the 4064-wide window
-    net.inject(held[4100 - 4064]!, from); // 4064 behind: outside
+    net.inject(held[top]!, from); // highest = top
+    net.inject(held[top - (WINDOW_SIZE - 1)]!, from); // WINDOW_SIZE - 1 behind: inside the window
+    net.inject(held[top - WINDOW_SIZE]!, from); // WINDOW_SIZE behind: outside
     net.inject(held[0]!, from);
     net.deliver();
-    expect(net.messagesAt(net.clients[0]!)).toEqual(['r4100', `r${4100 - 4063}`]);
+    expect(WINDOW_SIZE).toBeGreaterThanOrEqual(8128); // at least WireGuard's (LESSONS.md)
+    expect(net.messagesAt(net.clients[0]!)).toEqual([`r${top}`, `r${top - (WINDOW_SIZE - 1)}`]);
   });
 
   it('rejects every single-bit flip of a record, and still accepts the original afterwards', () => {
