@@ -46,6 +46,17 @@ describe('box long-term key cache', () => {
     expect(cache.get(peers[1024]!)).toBeDefined();
   });
 
+  it('never caches the keys of a client the server refuses (authorize says no)', () => {
+    const clientKey = generateKeyPair('x25519');
+    const serverCache = new LongTermKeys('server', serverKey);
+    const p = new SessionPipe(
+      boxSuite.client({ key: clientKey, server: { kind: 'pinned', key: serverKey.publicKey }, rng: seededRngForTestingOnly('refused client') }),
+      boxSuite.server({ key: serverKey, authorize: () => false, rng: seededRngForTestingOnly('refusing server'), resources: serverCache }),
+    ).run();
+    expect(p.server.phase).not.toBe('open');
+    expect(serverCache.get(clientKey.publicKey.bytes)).toBeUndefined();
+  });
+
   it('handshakes fill the caches on both sides and keep working with cached keys', () => {
     const clientKey = generateKeyPair('x25519');
     const serverCache = new LongTermKeys('server', serverKey);

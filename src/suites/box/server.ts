@@ -169,17 +169,24 @@ export class BoxServerHandshake implements Handshake {
     const cached = cache?.get(clientKey.bytes);
     const longTerm = cached ?? boxKeys('server', this.key.publicKey.bytes, this.key.secretKey, clientKey.bytes);
     const vPlain = secretboxOpen(vouch.v, vouchInnerNonce(vouch.vNonce), longTerm.receive);
-    if (!cached) {
-      if (vPlain && cache) cache.remember(clientKey.bytes, longTerm);
-      else wipe(longTerm.send, longTerm.receive);
-    }
-    if (!vPlain) throw hsFail(`the vouch V does not open: the client does not hold the secret key of ${clientKey.fingerprint}`);
-    const v = parseVPlain(vPlain);
-    const ephemeralOk = equalConstantTime(v.clientEphemeral, s.clientEphemeral);
-    const stagOk = equalConstantTime(v.stag, s.stag);
-    if (!ephemeralOk || !stagOk) throw hsFail('the vouch V was made for another session (EC or Stag mismatch)');
-    if (!this.config.authorize(clientKey)) {
-      throw new SealwireError('UNKNOWN_PEER', `box: client key ${clientKey.fingerprint} is not authorized`);
+    // Cached only for a client that proved its key and is authorized: anyone else must not be able
+    // to churn the cache (and cost the server X25519 work for the clients that belong there).
+    let keep = false;
+    try {
+      if (!vPlain) throw hsFail(`the vouch V does not open: the client does not hold the secret key of ${clientKey.fingerprint}`);
+      const v = parseVPlain(vPlain);
+      const ephemeralOk = equalConstantTime(v.clientEphemeral, s.clientEphemeral);
+      const stagOk = equalConstantTime(v.stag, s.stag);
+      if (!ephemeralOk || !stagOk) throw hsFail('the vouch V was made for another session (EC or Stag mismatch)');
+      if (!this.config.authorize(clientKey)) {
+        throw new SealwireError('UNKNOWN_PEER', `box: client key ${clientKey.fingerprint} is not authorized`);
+      }
+      keep = true;
+    } finally {
+      if (!cached) {
+        if (keep && cache) cache.remember(clientKey.bytes, longTerm);
+        else wipe(longTerm.send, longTerm.receive);
+      }
     }
     const ready = secretboxSeal(new Uint8Array(0), counterNonce(MessageType.READY, Direction.SERVER_TO_CLIENT, 0n), s.sessionKeys.send);
     this.state = { name: 'done' };
