@@ -84,6 +84,8 @@ export class DatagramServer {
   private readonly sessions = new Map<string, SessionEntry>();
   private readonly perAddress = new Map<string, number>();
   private halfOpen = 0;
+  /** Half-open entries, oldest first (a Set keeps insertion order): the first to go at the bound. */
+  private readonly halfOpenEntries = new Set<SessionEntry>();
   private established = 0;
   private output: Outgoing[] = [];
   private events: EndpointEvent[] = [];
@@ -218,6 +220,12 @@ export class DatagramServer {
       }
     }
     const count = this.perAddress.get(from.address) ?? 0;
+    if (this.halfOpen >= this.maxHandshakes && count < this.maxPerAddress && this.established < this.maxSessions) {
+      // At the server's bound the oldest handshake in progress goes, not the new one (as over
+      // TCP): a flood from many addresses cannot lock legitimate clients out, it only ages the
+      // half-open handshakes faster. The per-address bound still refuses new ones.
+      this.evictOldestHalfOpen(now);
+    }
     if (this.halfOpen >= this.maxHandshakes || count >= this.maxPerAddress || this.established >= this.maxSessions) {
       this.limitDrops++;
       if (now - this.lastLimitReport >= 1000) {
@@ -277,6 +285,7 @@ export class DatagramServer {
     const entry: SessionEntry = { id, session, address: from, firstAddress: from.address, halfOpen: true, due: Infinity };
     this.sessions.set(id, entry);
     this.halfOpen++;
+    this.halfOpenEntries.add(entry);
     this.perAddress.set(from.address, count + 1);
     this.flush(entry, from, d.length);
     return entry;
@@ -348,9 +357,25 @@ export class DatagramServer {
     if (type !== undefined) this.output.push({ to, data: encodeNotice(type, cid) });
   }
 
+  private evictOldestHalfOpen(now: number): void {
+    const oldest = this.halfOpenEntries.values().next().value;
+    if (!oldest) return;
+    this.limitDrops++;
+    oldest.session.fail(new SealwireError('LIMIT', 'dropped'));
+    oldest.session.takeOutput(); // nothing is sent for it
+    oldest.session.takeEvents(); // reported below, at most once a second (a flood must not flood the log)
+    this.leaveHalfOpen(oldest);
+    this.sessions.delete(oldest.id);
+    if (now - this.lastLimitReport >= 1000) {
+      this.lastLimitReport = now;
+      this.events.push({ type: 'handshakeError', error: new SealwireError('LIMIT', `too many handshakes in progress (limit ${this.maxHandshakes} per server); the oldest are dropped`), from: oldest.address });
+    }
+  }
+
   private leaveHalfOpen(entry: SessionEntry): void {
     if (!entry.halfOpen) return;
     entry.halfOpen = false;
+    this.halfOpenEntries.delete(entry);
     this.halfOpen--;
     const n = (this.perAddress.get(entry.firstAddress) ?? 1) - 1;
     if (n <= 0) this.perAddress.delete(entry.firstAddress);
