@@ -112,7 +112,22 @@ export async function packetClient(options: PacketClientOptions): Promise<Packet
     p.timers.forEach(clearTimeout);
     p.resolve(Buffer.from(r.message.buffer, r.message.byteOffset, r.message.byteLength));
   });
-  await new Promise<void>((resolve) => socket.connect(options.port, host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    // A lookup or connect failure comes to the callback (or as 'error'): fail the call on it.
+    let failed = false;
+    const fail = (err: Error): void => {
+      if (failed) return;
+      failed = true;
+      socket.close();
+      reject(new SealwireError('IO', `cannot reach ${host}:${options.port}/udp: ${err.message}`, { cause: err }));
+    };
+    socket.once('error', fail);
+    socket.connect(options.port, host, (err?: Error) => {
+      socket.off('error', fail);
+      if (err) fail(err);
+      else resolve();
+    });
+  });
   let closed = false;
   return {
     request(message) {

@@ -93,6 +93,8 @@ describe('box packet mode over UDP', () => {
       const stranger = await packetClient({ port, serverKey: generateKeyPair('x25519').publicKey, timeoutMs: 400 });
       await expect(stranger.request('who')).rejects.toMatchObject({ code: 'TIMEOUT' });
       stranger.close();
+      // A host that cannot be resolved fails the call (it used to hang): '.invalid' never resolves.
+      await expect(packetClient({ host: 'no-such-host.invalid', port, serverKey: serverKey.publicKey })).rejects.toMatchObject({ code: 'IO' });
     } finally {
       client.close();
       await server.close();
