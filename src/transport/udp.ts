@@ -441,7 +441,7 @@ export async function connectUdp(options: UdpConnectOptions): Promise<UdpSession
       core.receive(msg, now());
       pump();
     });
-    socket.on('error', (err) => {
+    const unreachable = (err: Error): void => {
       // Before the socket is connected (e.g. the host does not resolve) nothing else would end
       // this; afterwards ICMP errors and the like are left to retransmission and timeouts.
       if (connected || settled) return;
@@ -449,8 +449,14 @@ export async function connectUdp(options: UdpConnectOptions): Promise<UdpSession
       core.fail(new SealwireError('IO', `cannot reach ${host}:${port}/udp: ${err.message}`, { cause: err }));
       closeSocket();
       reject(core.error);
-    });
-    socket.connect(port, host, () => {
+    };
+    socket.on('error', unreachable);
+    // dgram reports a failed lookup to the connect callback, not as 'error'.
+    socket.connect(port, host, (err?: Error) => {
+      if (err) {
+        unreachable(err);
+        return;
+      }
       connected = true;
       core.start(now());
       pump();

@@ -48,6 +48,12 @@ describe('UDP transport (box)', () => {
     session.close();
   });
 
+  it('fails a connect to a host that does not resolve with IO, quickly (no handshake timeout)', async () => {
+    const started = Date.now();
+    await expect(connect({ transport: 'udp', host: 'no-such-host.invalid', port: 9, serverKey: serverKey.publicKey, handshakeTimeout: 30_000 })).rejects.toMatchObject({ code: 'IO' });
+    expect(Date.now() - started).toBeLessThan(20_000); // a bound, not a timing: the handshake timeout is 30 s
+  });
+
   it('refuses an unknown transport in connect() as createServer() does', async () => {
     await expect(connect({ transport: 'quic' as never, port: 9 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(() => createServer({ transport: 'quic' as never, key: serverKey })).toThrow(SealwireError);
