@@ -187,16 +187,6 @@ export class StreamSession {
     this.sentClose = true;
   }
 
-  /** True when `takeOutput` has bytes to return. */
-  get hasOutput(): boolean {
-    return this.output.length > 0;
-  }
-
-  /** True when `takeEvents` has events to return. */
-  get hasEvents(): boolean {
-    return this.events.length > 0;
-  }
-
   /** Bytes to write to the transport, in order. */
   takeOutput(): Uint8Array[] {
     const out = this.output;
