@@ -12,6 +12,7 @@
 import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 import { SealwireError } from '../errors.js';
 import { HMAC_SHA256_SIZE } from './hmac.js';
+import { hkdfSha256 } from './hkdf.js';
 import { equalConstantTime, wipe } from './secrets.js';
 
 export const CBC_BLOCK_SIZE = 16;
@@ -90,4 +91,24 @@ export function etmOpen(keys: EtmKeys, iv: Uint8Array, aad: Uint8Array, cipherte
   const expected = etmTag(keys.mac, aad, iv, ciphertext, tag.length);
   if (!equalConstantTime(expected, tag)) return null;
   return cbcDecrypt(keys.enc, iv, ciphertext);
+}
+
+/**
+ * Both directions' encrypt-then-MAC keys (client→server, then server→client, each AES-256 ‖
+ * HMAC-SHA256) from one HKDF-SHA256 expansion of `ikm` with `salt` and `info`.
+ */
+export function deriveEtmKeyPairs(ikm: Uint8Array, salt: Uint8Array, info: string): { c2s: EtmKeys; s2c: EtmKeys } {
+  const okm = hkdfSha256(ikm, salt, info, 128);
+  return {
+    c2s: { enc: okm.subarray(0, 32), mac: okm.subarray(32, 64) },
+    s2c: { enc: okm.subarray(64, 96), mac: okm.subarray(96, 128) },
+  };
+}
+
+/** The next key epoch: HKDF-SHA256(enc ‖ mac, no salt, `info`) split into new enc and mac keys. */
+export function rekeyEtm(keys: EtmKeys, info: string): EtmKeys {
+  const ikm = Buffer.concat([keys.enc, keys.mac]);
+  const okm = hkdfSha256(ikm, Buffer.alloc(0), info, 64);
+  wipe(ikm);
+  return { enc: okm.subarray(0, 32), mac: okm.subarray(32) };
 }

@@ -7,8 +7,8 @@
  * and the ciphertext, checked in constant time before decryption. Each direction has its own
  * keys.
  */
-import { CBC_IV_SIZE, cbcCiphertextLength, etmOpen, etmSeal, type EtmKeys } from '../../crypto/cbc-hmac.js';
-import { hkdfSha256 } from '../../crypto/hkdf.js';
+import { CBC_IV_SIZE, cbcCiphertextLength, deriveEtmKeyPairs, etmOpen, etmSeal, rekeyEtm, type EtmKeys } from '../../crypto/cbc-hmac.js';
+import { recordAad, recordAadScratch } from '../../record/aad.js';
 import { wipe } from '../../crypto/secrets.js';
 import type { Rng } from '../../crypto/random.js';
 import type { RecordCipher } from '../../record/cipher.js';
@@ -20,7 +20,7 @@ const RECORDS_PER_KEY = 1n << 32n;
 export class CbcmacRecordCipher implements RecordCipher {
   readonly overhead = CBC_IV_SIZE + MAC_SIZE + 1;
   readonly recordsPerKey = RECORDS_PER_KEY;
-  private readonly aadPrefix = Buffer.alloc(1 + 8);
+  private readonly aadPrefix = recordAadScratch();
 
   /** Takes ownership of the keys (wiped by `wipe()`). */
   constructor(
@@ -47,8 +47,7 @@ export class CbcmacRecordCipher implements RecordCipher {
   }
 
   next(): RecordCipher {
-    const okm = hkdfSha256(Buffer.concat([this.keys.enc, this.keys.mac]), Buffer.alloc(0), 'sealwire cbcmac rekey', 64);
-    return new CbcmacRecordCipher({ enc: okm.subarray(0, 32), mac: okm.subarray(32) }, this.rng);
+    return new CbcmacRecordCipher(rekeyEtm(this.keys, 'sealwire cbcmac rekey'), this.rng);
   }
 
   wipe(): void {
@@ -56,17 +55,11 @@ export class CbcmacRecordCipher implements RecordCipher {
   }
 
   private aad(type: number, seq: bigint, header: Uint8Array): Buffer {
-    this.aadPrefix[0] = type;
-    this.aadPrefix.writeBigUInt64BE(seq, 1);
-    return header.length === 0 ? this.aadPrefix : Buffer.concat([this.aadPrefix, header]);
+    return recordAad(this.aadPrefix, type, seq, header);
   }
 }
 
 /** Both directions' keys from the transported AES-key ‖ MAC-key and the transcript hash. */
 export function deriveCbcmacKeys(secret: Uint8Array, th: Uint8Array): { c2s: EtmKeys; s2c: EtmKeys } {
-  const okm = hkdfSha256(secret, th, 'sealwire cbcmac v1 record keys', 128);
-  return {
-    c2s: { enc: okm.subarray(0, 32), mac: okm.subarray(32, 64) },
-    s2c: { enc: okm.subarray(64, 96), mac: okm.subarray(96, 128) },
-  };
+  return deriveEtmKeyPairs(secret, th, 'sealwire cbcmac v1 record keys');
 }

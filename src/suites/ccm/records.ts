@@ -16,6 +16,7 @@ import { hkdfSha256 } from '../../crypto/hkdf.js';
 import { wipe } from '../../crypto/secrets.js';
 import type { Rng } from '../../crypto/random.js';
 import type { RecordCipher } from '../../record/cipher.js';
+import { recordAad, recordAadScratch } from '../../record/aad.js';
 
 const RECORDS_PER_KEY = 1n << 21n;
 const KEY_SIZE = 16;
@@ -35,7 +36,7 @@ export function deriveIv(ivKey: Uint8Array, random: Uint8Array): Buffer {
 export class CcmRecordCipher implements RecordCipher {
   readonly overhead = CCM_NONCE_SIZE + CCM_TAG_SIZE;
   readonly recordsPerKey = RECORDS_PER_KEY;
-  private readonly aadPrefix = Buffer.alloc(1 + 8);
+  private readonly aadPrefix = recordAadScratch();
 
   /** Takes ownership of the keys (wiped by `wipe()`). */
   constructor(
@@ -67,9 +68,7 @@ export class CcmRecordCipher implements RecordCipher {
   }
 
   private aad(type: number, seq: bigint, header: Uint8Array): Buffer {
-    this.aadPrefix[0] = type;
-    this.aadPrefix.writeBigUInt64BE(seq, 1);
-    return header.length === 0 ? this.aadPrefix : Buffer.concat([this.aadPrefix, header]);
+    return recordAad(this.aadPrefix, type, seq, header);
   }
 }
 

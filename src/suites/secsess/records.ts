@@ -14,9 +14,9 @@
  * - MSG_LENGTH must equal the length of MSG; PKCS#7 padding follows it.
  */
 import { SealwireError } from '../../errors.js';
-import { CBC_IV_SIZE, cbcCiphertextLength, etmOpen, etmSeal, type EtmKeys } from '../../crypto/cbc-hmac.js';
+import { CBC_IV_SIZE, cbcCiphertextLength, deriveEtmKeyPairs, etmOpen, etmSeal, rekeyEtm, type EtmKeys } from '../../crypto/cbc-hmac.js';
+import { recordAad, recordAadScratch } from '../../record/aad.js';
 import { HMAC_SHA256_SIZE } from '../../crypto/hmac.js';
-import { hkdfSha256 } from '../../crypto/hkdf.js';
 import { wipe } from '../../crypto/secrets.js';
 import type { Rng } from '../../crypto/random.js';
 import type { RecordCipher } from '../../record/cipher.js';
@@ -35,7 +35,7 @@ interface NonceState {
 export class SecsessRecordCipher implements RecordCipher {
   readonly overhead = CBC_IV_SIZE + INNER_HEADER + 1 + HMAC_SHA256_SIZE;
   readonly recordsPerKey = RECORDS_PER_KEY;
-  private readonly aad = Buffer.alloc(1 + 8);
+  private readonly aad = recordAadScratch();
 
   /** Takes ownership of the keys (wiped by `wipe()`). */
   constructor(
@@ -88,8 +88,7 @@ export class SecsessRecordCipher implements RecordCipher {
   }
 
   next(): RecordCipher {
-    const okm = hkdfSha256(Buffer.concat([this.keys.enc, this.keys.mac]), Buffer.alloc(0), REKEY_INFO, 64);
-    return new SecsessRecordCipher({ enc: okm.subarray(0, 32), mac: okm.subarray(32) }, this.rng, this.nonce);
+    return new SecsessRecordCipher(rekeyEtm(this.keys, REKEY_INFO), this.rng, this.nonce);
   }
 
   wipe(): void {
@@ -97,19 +96,16 @@ export class SecsessRecordCipher implements RecordCipher {
   }
 
   private macInput(type: number, seq: bigint, header: Uint8Array): Buffer {
-    this.aad[0] = type;
-    this.aad.writeBigUInt64BE(seq, 1);
-    return header.length === 0 ? this.aad : Buffer.concat([this.aad, header]);
+    return recordAad(this.aad, type, seq, header);
   }
 }
 
 /** Keys of both directions from the transported AES_KEY ‖ HMAC_KEY and the server's random. */
 export function deriveSecsessKeys(aesKey: Uint8Array, hmacKey: Uint8Array, serverRandom: Uint8Array): { c2s: EtmKeys; s2c: EtmKeys } {
   const ikm = Buffer.concat([aesKey, hmacKey]);
-  const okm = hkdfSha256(ikm, serverRandom, 'sealwire secsess v1 record keys', 128);
-  wipe(ikm);
-  return {
-    c2s: { enc: okm.subarray(0, 32), mac: okm.subarray(32, 64) },
-    s2c: { enc: okm.subarray(64, 96), mac: okm.subarray(96, 128) },
-  };
+  try {
+    return deriveEtmKeyPairs(ikm, serverRandom, 'sealwire secsess v1 record keys');
+  } finally {
+    wipe(ikm);
+  }
 }
