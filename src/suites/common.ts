@@ -67,6 +67,17 @@ export function checkServerKey(suite: string, identity: ServerIdentity, offered:
   }
 }
 
+/**
+ * The KeyReply of the suites whose client may learn the server's RSA key first (secsess, ccm):
+ * the key it carries, checked against how the client knows the server.
+ */
+export function serverKeyFromReply(suite: string, m: HandshakeMessage, type: number, knownTypes: readonly number[], identity: ServerIdentity): PublicKey {
+  expectMessage(suite, m, type, 'KeyReply', knownTypes);
+  const server = peerRsaKey(suite, m.payload, 'server');
+  checkServerKey(suite, identity, server);
+  return server;
+}
+
 /** Throws `UNKNOWN_PEER` unless the server's `authorize` accepts the client's key. */
 export function checkAuthorized(suite: string, authorize: (k: PublicKey) => boolean, client: PublicKey): void {
   if (!authorize(client)) throw new SealwireError('UNKNOWN_PEER', `${suite}: client key ${client.fingerprint} is not authorized`);

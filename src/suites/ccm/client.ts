@@ -16,7 +16,7 @@ import { oaepDecrypt, oaepEncrypt } from '../../crypto/rsa.js';
 import { equalConstantTime, wipe } from '../../crypto/secrets.js';
 import type { KeyPair, PublicKey } from '../../keys/key.js';
 import type { ClientConfig, Handshake, HandshakeMessage, HandshakeStep } from '../../session/handshake.js';
-import { checkServerKey, expectMessage, handshakeError, peerRsaKey, rsaPrivate } from '../common.js';
+import { expectMessage, handshakeError, rsaPrivate, serverKeyFromReply } from '../common.js';
 import {
   CLIENT_KEY_EXCHANGE_LABEL,
   MessageType,
@@ -74,9 +74,7 @@ export class CcmClientHandshake implements Handshake {
     const s = this.state;
     switch (s.name) {
       case 'awaitKeyReply': {
-        expectMessage(SUITE, m, MessageType.KEY_REPLY, 'KeyReply', KNOWN);
-        const server = peerRsaKey(SUITE, m.payload, 'server');
-        checkServerKey(SUITE, this.config.server, server);
+        const server = serverKeyFromReply(SUITE, m, MessageType.KEY_REPLY, KNOWN, this.config.server);
         return { send: [this.clientKeyExchange(server)] };
       }
       case 'awaitServerKeyExchange':

@@ -14,7 +14,7 @@ import { oaepEncrypt } from '../../crypto/rsa.js';
 import { equalConstantTime, wipe } from '../../crypto/secrets.js';
 import type { PublicKey } from '../../keys/key.js';
 import type { ClientConfig, Handshake, HandshakeMessage, HandshakeStep } from '../../session/handshake.js';
-import { checkServerKey, expectMessage, handshakeError, peerRsaKey } from '../common.js';
+import { expectMessage, handshakeError, serverKeyFromReply } from '../common.js';
 import { AES_KEY_SIZE, KEY_EXCHANGE_LABEL, MessageType, parseConfirm } from './messages.js';
 import { SecsessRecordCipher, deriveSecsessKeys } from './records.js';
 
@@ -60,9 +60,7 @@ export class SecsessClientHandshake implements Handshake {
     const s = this.state;
     switch (s.name) {
       case 'awaitKeyReply': {
-        expectMessage(SUITE, m, MessageType.KEY_REPLY, 'KeyReply', KNOWN);
-        const server = peerRsaKey(SUITE, m.payload, 'server');
-        checkServerKey(SUITE, this.config.server, server);
+        const server = serverKeyFromReply(SUITE, m, MessageType.KEY_REPLY, KNOWN, this.config.server);
         return { send: [this.keyExchange(server)] };
       }
       case 'awaitConfirm':
