@@ -5,6 +5,7 @@
  * first run); the server keeps no message bodies. One line per event on stderr: sign-ins, sign-outs,
  * failures; never a message text or a password.
  */
+import { serveUntilSignal } from '../serving.js';
 import type { Command } from 'commander';
 import { loadKeyPair } from '../../keys/files.js';
 import { DEFAULT_SUITE } from '../../suites/index.js';
@@ -67,17 +68,10 @@ async function chatServer(opts: ChatServerCliOptions): Promise<number> {
     store.close();
     throw e;
   }
-  const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
-  process.stdout.write(`listening on ${host}:${listener.port}\n`);
+  // (serveUntilSignal prints the listening line first; the summary follows on stderr.)
+  const serving = serveUntilSignal(listener.host, listener.port, () => listener.close(), log);
   log(`chat server: ${transport.toUpperCase()}, suite ${suite}, accounts in ${opts.db}`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      log('shutting down');
-      void listener.close().then(resolve);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await serving;
   store.close();
   return 0;
 }

@@ -5,6 +5,7 @@
  * to its sender; without it, received data goes to stdout. Session events go to stderr, one line
  * each, with the peer's fingerprint; never data or keys.
  */
+import { serveUntilSignal } from '../serving.js';
 import type { Command } from 'commander';
 import { loadKeyPair } from '../../keys/files.js';
 import { loadAuthorizedKeys } from '../../keys/authorized-keys.js';
@@ -74,15 +75,6 @@ async function serve(opts: ServeOptions): Promise<number> {
   const addr = await server.listen(port, opts.host);
   // After listen, errors are accept failures (EMFILE...): reported, never fatal.
   server.on('error', (err: SealwireError) => process.stderr.write(`server: ${err.message} [${err.code}]\n`));
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  process.stdout.write(`listening on ${host}:${addr.port}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.stderr.write('shutting down\n');
-      void server.close().then(resolve);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await serveUntilSignal(addr.address, addr.port, () => server.close(), (line) => process.stderr.write(`${line}\n`));
   return 0;
 }

@@ -7,6 +7,7 @@
  * stdin EOF it waits until the session has been quiet for `--linger` seconds, then closes the
  * session (authenticated CLOSE) and exits 0.
  */
+import { serveUntilSignal } from '../serving.js';
 import { loadKeyPair } from '../../keys/files.js';
 import { loadAuthorizedKeys } from '../../keys/authorized-keys.js';
 import { UdpServer, connectUdp, type UdpSession } from '../../transport/udp.js';
@@ -57,16 +58,7 @@ export async function serveUdp(opts: UdpServeOptions): Promise<number> {
   const addr = await server.listen(opts.port, opts.host);
   // After listen, errors are socket failures: reported, never fatal.
   server.on('error', (err: SealwireError) => process.stderr.write(`server: ${err.message} [${err.code}]\n`));
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  process.stdout.write(`listening on ${host}:${addr.port}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.stderr.write('shutting down\n');
-      void server.close().then(resolve);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await serveUntilSignal(addr.address, addr.port, () => server.close(), (line) => process.stderr.write(`${line}\n`));
   return 0;
 }
 
