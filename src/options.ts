@@ -34,6 +34,12 @@ export interface ServerOptions extends CommonOptions {
   authorize?: (peerKey: PublicKey) => boolean;
   /** Client keys allowed to connect: a list, or the path of an authorized_keys file. */
   authorizedKeys?: readonly PublicKey[] | string;
+  /**
+   * Accept any client key (the client still proves it holds the key it names). For a suite that
+   * authenticates clients, one of `authorizedKeys`, `authorize` or `anyClient: true` is the
+   * server's explicit client policy.
+   */
+  anyClient?: boolean;
   /** `'tcp'` (default) or `'udp'`. */
   transport?: 'tcp' | 'udp';
   /**
