@@ -36,8 +36,9 @@ export interface ServerOptions extends CommonOptions {
   authorizedKeys?: readonly PublicKey[] | string;
   /**
    * Accept any client key (the client still proves it holds the key it names). For a suite that
-   * authenticates clients, one of `authorizedKeys`, `authorize` or `anyClient: true` is the
-   * server's explicit client policy.
+   * authenticates clients (box, sid, ccm), one of `authorizedKeys`, `authorize` or `anyClient: true`
+   * is required: `createServer` throws `INVALID_ARGUMENT` without one. Beside a list or callback,
+   * `anyClient` widens nothing: they still decide.
    */
   anyClient?: boolean;
   /** `'tcp'` (default) or `'udp'`. */
@@ -88,7 +89,30 @@ export function resolveServer(options: ServerOptions): { suite: Suite; key: KeyP
     throw new SealwireError('INVALID_ARGUMENT', `createServer: 'key' must be a KeyPair (from generateKeyPair or loadKey of a private key file)`);
   }
   checkKeyType(suite, options.key, 'server');
+  checkClientPolicy(suite, options);
   return { suite, key: options.key, authorize: resolveAuthorize(options), rng: options.rng ?? systemRng };
+}
+
+/**
+ * A server of a suite that authenticates clients names its client policy: `authorizedKeys`,
+ * `authorize`, or `anyClient: true`. None of them is refused (a server that silently accepts every
+ * key proves only that a client holds *some* key). `anyClient` never widens a list or callback
+ * given beside it: those still decide. Suites without client keys (secsess, cbcmac) need no policy.
+ */
+function checkClientPolicy(suite: Suite, options: ServerOptions): void {
+  if (options.anyClient !== undefined && typeof options.anyClient !== 'boolean') {
+    throw new SealwireError('INVALID_ARGUMENT', `createServer: 'anyClient' must be a boolean`);
+  }
+  if (options.authorize !== undefined && typeof options.authorize !== 'function') {
+    throw new SealwireError('INVALID_ARGUMENT', `createServer: 'authorize' must be a function`);
+  }
+  const listed = options.authorizedKeys !== undefined || options.authorize !== undefined;
+  if (suite.clientKeys === 'required' && !listed && options.anyClient !== true) {
+    throw new SealwireError(
+      'INVALID_ARGUMENT',
+      `createServer: suite '${suite.name}' authenticates clients: choose a client policy with 'authorizedKeys', 'authorize' or 'anyClient: true'`,
+    );
+  }
 }
 
 function resolveAuthorize(options: ServerOptions): (k: PublicKey) => boolean {

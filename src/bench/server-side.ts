@@ -176,7 +176,7 @@ async function startTcp(impl: TcpImpl, mode: TcpMode, material: ServerMaterial, 
     const port = await listenNet(server);
     return { port, counters, close: () => closeNet(server, sockets) };
   }
-  const server = createServer({ key: sealwireKey(material), suite: impl as SuiteName }, (session) => serveConnection(session, mode, ackEvery, counters));
+  const server = createServer({ key: sealwireKey(material), suite: impl as SuiteName, anyClient: true }, (session) => serveConnection(session, mode, ackEvery, counters));
   server.on('handshakeError', () => {});
   server.on('sessionError', () => {});
   server.on('error', () => {});
@@ -202,7 +202,7 @@ async function startUdp(impl: UdpImpl, material: ServerMaterial): Promise<Runnin
     const port = socket.address().port;
     return { port, counters, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) };
   }
-  const server = createServer({ key: sealwireKey(material), suite: impl as SuiteName, transport: 'udp' }) as unknown as UdpServerLike;
+  const server = createServer({ key: sealwireKey(material), suite: impl as SuiteName, transport: 'udp', anyClient: true }) as unknown as UdpServerLike;
   server.on('session', ((session: UdpSessionLike) => {
     counters.live++;
     counters.sessions++;

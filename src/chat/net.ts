@@ -37,13 +37,16 @@ export async function listenChat(options: ChatListenOptions): Promise<ChatListen
   const chat = new ChatServer(options);
   const log = options.log ?? (() => {});
   const onHandshakeError = (err: SealwireError): void => log(`handshake failed: ${err.message} [${err.code}]`);
+  // Chat users authenticate by password, not by key: the chat accepts any client key unless its
+  // caller names a client policy (docs/CHAT.md).
+  const serverOptions = { anyClient: true, ...options.server };
   let server: SealwireServer | UdpServer;
   if ((options.transport ?? DEFAULT_CHAT_TRANSPORT) === 'udp') {
-    const udp = createServer({ ...options.server, ...options.udp, transport: 'udp' }, (session) => chat.attach(reliableChannel(session, options.reliable)));
+    const udp = createServer({ ...serverOptions, ...options.udp, transport: 'udp' }, (session) => chat.attach(reliableChannel(session, options.reliable)));
     udp.on('handshakeError', onHandshakeError);
     server = udp;
   } else {
-    const tcp = createServer({ ...options.server, transport: 'tcp' }, (session) => chat.attach(streamChannel(session)));
+    const tcp = createServer({ ...serverOptions, transport: 'tcp' }, (session) => chat.attach(streamChannel(session)));
     tcp.on('handshakeError', onHandshakeError);
     server = tcp;
   }

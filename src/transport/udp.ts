@@ -170,8 +170,8 @@ export class UdpServer extends EventEmitter {
 
   constructor(options: UdpServerOptions, onSession?: (session: UdpSession) => void) {
     super();
+    datagramSuite(options?.suite); // a TCP-only suite is named as such before any other option is checked
     const r = resolveServer(options);
-    datagramSuite(r.suite.name);
     this.suite = r.suite.name;
     this.suiteResources = r.suite.openServer?.(r.key);
     this.endpoint = new DatagramServer({

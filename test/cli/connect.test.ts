@@ -20,7 +20,7 @@ describe('sealwire connect', () => {
   };
 
   it('trusts on first use, records the key in known_hosts, and refuses a changed key', async () => {
-    const port = await serve(['--key', t.path('server')]);
+    const port = await serve(['--key', t.path('server'), '--any-client']);
     const env = { SEALWIRE_HOME: t.path('home') };
     const first = await runCli(['connect', `127.0.0.1:${port}`], { input: 'hi', env });
     expect(first.code).toBe(0);
@@ -34,7 +34,7 @@ describe('sealwire connect', () => {
     expect(second.stderr).toBe('');
     expect(second.stdout.toString()).toBe('again');
     // Another server now answers on a port the client knows: refused, clearly.
-    const port2 = await serve(['--key', t.path('server2')]);
+    const port2 = await serve(['--key', t.path('server2'), '--any-client']);
     const kh = readFileSync(t.path('home/known_hosts'), 'utf8');
     writeFileSync(t.path('home/known_hosts'), kh.replace(`127.0.0.1:${port} `, `127.0.0.1:${port2} `));
     const changed = await runCli(['connect', `127.0.0.1:${port2}`], { input: 'secret', env });
@@ -45,7 +45,7 @@ describe('sealwire connect', () => {
   });
 
   it('accepts a SHA256 fingerprint as --server-key', async () => {
-    const port = await serve(['--key', t.path('server')]);
+    const port = await serve(['--key', t.path('server'), '--any-client']);
     const fp = (await runCli(['fingerprint', t.path('server.pub')])).stdout.toString().trim();
     const ok = await runCli(['connect', `127.0.0.1:${port}`, '--server-key', fp], { input: 'fp' });
     expect(ok.code).toBe(0);
@@ -88,7 +88,7 @@ describe('sealwire serve under a flood', () => {
 
   it('serves a well-behaved client right after a flood of garbage connections', async () => {
     await runCli(['keygen', '--out', t.path('server')]);
-    const server = await startCli(['serve', '--echo', '--key', t.path('server'), '--handshake-timeout', '2000']);
+    const server = await startCli(['serve', '--echo', '--any-client', '--key', t.path('server'), '--handshake-timeout', '2000']);
     try {
       const port = portOf(server.firstLine);
       const { connect: dial } = await import('node:net');

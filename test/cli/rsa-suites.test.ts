@@ -45,7 +45,8 @@ describe('sealwire with the RSA suites', () => {
   });
 
   it.each(['secsess', 'ccm', 'sid', 'cbcmac'])('%s: trusts an RSA server key on first use and refuses it once changed', async (suite) => {
-    const server = await serve(['--suite', suite, '--key', t.path('server')]);
+    const policy = suite === 'ccm' || suite === 'sid' ? ['--any-client'] : [];
+    const server = await serve(['--suite', suite, '--key', t.path('server'), ...policy]);
     const target = `127.0.0.1:${portOf(server.firstLine)}`;
     const home = { SEALWIRE_HOME: t.path(`home-${suite}`) };
     const args = ['connect', target, '--suite', suite, ...(suite === 'ccm' || suite === 'sid' ? ['--key', t.path('alice')] : [])];
@@ -54,7 +55,7 @@ describe('sealwire with the RSA suites', () => {
     expect(first.stdout.toString()).toBe('one');
     expect(first.stderr).toMatch(/first connection/);
     expect(readFileSync(t.path(`home-${suite}/known_hosts`), 'utf8')).toContain(`${target} sealwire-rsa`);
-    const other = await serve(['--suite', suite, '--key', t.path('mallory')]);
+    const other = await serve(['--suite', suite, '--key', t.path('mallory'), ...policy]);
     const kh = readFileSync(t.path(`home-${suite}/known_hosts`), 'utf8');
     const otherTarget = `127.0.0.1:${portOf(other.firstLine)}`;
     writeFileSync(t.path(`home-${suite}/known_hosts`), kh.replace(target, otherTarget));

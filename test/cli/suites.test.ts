@@ -19,7 +19,7 @@ for (const suite of availableSuites()) {
 
     beforeAll(async () => {
       await Promise.all([keygen('server'), keygen('other'), clientKeys ? keygen('client') : null]);
-      server = await startCli(['serve', '--suite', suite, '--key', t.path('server'), '--echo', '--port', '0']);
+      server = await startCli(['serve', '--suite', suite, '--key', t.path('server'), '--echo', '--port', '0', ...(clientKeys ? ['--any-client'] : [])]);
       port = portOf(server.firstLine);
     });
     afterAll(async () => {

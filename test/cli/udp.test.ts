@@ -16,7 +16,7 @@ describe('sealwire serve --udp / connect --udp', () => {
   });
 
   it('echoes 300 lines unchanged and in order (box), then exits 0 after the linger', async () => {
-    const s = await startCli(['serve', '--udp', '--echo', '--key', t.path('server')]);
+    const s = await startCli(['serve', '--udp', '--echo', '--any-client', '--key', t.path('server')]);
     servers.push(s);
     const port = portOf(s.firstLine);
     const lines = Array.from({ length: 300 }, (_, i) => `line ${i}: ${'x'.repeat(i % 50)} ünïcödé`);
@@ -28,7 +28,7 @@ describe('sealwire serve --udp / connect --udp', () => {
   });
 
   it('echoes 300 lines unchanged and in order with --suite sid (seed 000 over UDP)', async () => {
-    const s = await startCli(['serve', '--udp', '--suite', 'sid', '--echo', '--key', t.path('rsa-server')]);
+    const s = await startCli(['serve', '--udp', '--suite', 'sid', '--echo', '--any-client', '--key', t.path('rsa-server')]);
     servers.push(s);
     const port = portOf(s.firstLine);
     const lines = Array.from({ length: 300 }, (_, i) => `sid line ${i} ${'y'.repeat(i % 40)}`);
@@ -40,7 +40,7 @@ describe('sealwire serve --udp / connect --udp', () => {
   });
 
   it('prints each message the server receives as one line without --echo', async () => {
-    const s = await startCli(['serve', '--udp', '--key', t.path('server')]);
+    const s = await startCli(['serve', '--udp', '--any-client', '--key', t.path('server')]);
     servers.push(s);
     const port = portOf(s.firstLine);
     const r = await runCli(['connect', '--udp', `127.0.0.1:${port}`, '--server-key', t.path('server.pub'), '--linger', '0.2'], { input: 'one\ntwo\nthree' });
@@ -50,7 +50,7 @@ describe('sealwire serve --udp / connect --udp', () => {
   });
 
   it('trusts on first use over UDP and records the key in known_hosts', async () => {
-    const s = await startCli(['serve', '--udp', '--echo', '--key', t.path('server')]);
+    const s = await startCli(['serve', '--udp', '--echo', '--any-client', '--key', t.path('server')]);
     servers.push(s);
     const port = portOf(s.firstLine);
     const env = { SEALWIRE_HOME: t.path('home-udp') };

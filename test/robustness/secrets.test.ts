@@ -33,7 +33,7 @@ describe('robustness: forward secrecy of box', () => {
     const serverKey = generateKeyPair('x25519');
     const clientKey = generateKeyPair('x25519');
     const secret = Buffer.from('recorded today, attacked tomorrow with both long-term keys');
-    const server = createServer({ key: serverKey, suite: 'box' }, (s) => s.pipe(s));
+    const server = createServer({ key: serverKey, suite: 'box', anyClient: true }, (s) => s.pipe(s));
     const { port } = await server.listen(0, '127.0.0.1');
     // The recording attacker: a TCP relay that keeps every byte each way.
     const up: Buffer[] = [];
@@ -124,7 +124,7 @@ describe('robustness: no key material or plaintext in errors and logs', () => {
     const pems = ['server', 'other', 'alice'].map((n) => readFileSync(t.path(n), 'utf8').split('\n').filter((l) => l && !l.startsWith('-----')).join(''));
     const plaintext = `PLAINTEXT-${randomBytes(12).toString('hex')}`;
     const logs: string[] = [];
-    const echo = await startCli(['serve', '--echo', '--key', t.path('server'), '--handshake-timeout', '1000']);
+    const echo = await startCli(['serve', '--echo', '--any-client', '--key', t.path('server'), '--handshake-timeout', '1000']);
     const dataOnly = await startCli(['serve', '--key', t.path('server'), '--authorized-keys', t.path('alice.pub')]);
     try {
       const port = portOf(echo.firstLine);
@@ -175,7 +175,7 @@ describe('robustness: no key material or plaintext in errors and logs', () => {
       );
     }
     // A tampered record after the handshake.
-    const open = createServer({ key: fx.serverKey, suite: name }, (s) => s.on('error', (e: SealwireError) => errors.push(e)));
+    const open = createServer({ key: fx.serverKey, suite: name, anyClient: true }, (s) => s.on('error', (e: SealwireError) => errors.push(e)));
     let flip = false;
     const [a, b] = memoryPair({
       tamper: (from, chunk) => {

@@ -68,11 +68,30 @@ describe('options: server', () => {
     expect(e.code).toBe('BAD_KEY');
     expect(e.message).toContain('sealwire keygen --type x25519');
     expect(thrown(() => resolveServer({ key, suite: 'nope' as never })).code).toBe('INVALID_ARGUMENT');
-    expect(resolveServer({ key }).suite).toBe(box);
+    expect(resolveServer({ key, anyClient: true }).suite).toBe(box);
   });
 
-  it('accepts every client without a policy, and needs every given policy to accept', () => {
-    expect(resolveServer({ key }).authorize(alice.publicKey)).toBe(true);
+  it('refuses a server of a suite that authenticates clients without a client policy, naming the three options', async () => {
+    const rsa = await testKey('rsa', 0);
+    for (const [suite, k] of [['box', key], ['sid', rsa], ['ccm', rsa]] as const) {
+      const e = thrown(() => resolveServer({ key: k, suite }));
+      expect(e.code, suite).toBe('INVALID_ARGUMENT');
+      for (const option of ['authorizedKeys', 'authorize', 'anyClient']) expect(e.message, suite).toContain(option);
+      expect(thrown(() => resolveServer({ key: k, suite, anyClient: false })).code, suite).toBe('INVALID_ARGUMENT');
+      expect(resolveServer({ key: k, suite, anyClient: true }).suite.name).toBe(suite);
+      expect(resolveServer({ key: k, suite, authorizedKeys: [] }).suite.name).toBe(suite);
+      expect(resolveServer({ key: k, suite, authorize: () => false }).suite.name).toBe(suite);
+    }
+    expect(thrown(() => resolveServer({ key, anyClient: 'yes' as never })).code).toBe('INVALID_ARGUMENT');
+    expect(thrown(() => resolveServer({ key, authorize: 'all' as never })).code).toBe('INVALID_ARGUMENT');
+    // Suites whose clients are anonymous take no policy.
+    for (const suite of ['secsess', 'cbcmac'] as const) expect(resolveServer({ key: rsa, suite }).suite.name).toBe(suite);
+  });
+
+  it('accepts every client only with anyClient, and needs every given policy to accept', () => {
+    expect(resolveServer({ key, anyClient: true }).authorize(alice.publicKey)).toBe(true);
+    // anyClient widens nothing beside a list.
+    expect(resolveServer({ key, anyClient: true, authorizedKeys: [bob.publicKey] }).authorize(alice.publicKey)).toBe(false);
     const listed = resolveServer({ key, authorizedKeys: [alice.publicKey] }).authorize;
     expect(listed(alice.publicKey)).toBe(true);
     expect(listed(bob.publicKey)).toBe(false);

@@ -35,7 +35,7 @@ export function describeTcpConformance(name: SuiteName, options: TcpConformanceO
       onSession: (s: SecureSession) => void,
       extra: Partial<Parameters<typeof createServer>[0]> = {},
     ): Promise<{ server: SealwireServer; port: number }> => {
-      const server = createServer({ key: fx.serverKey, suite: name, ...options.server, ...extra }, onSession);
+      const server = createServer({ key: fx.serverKey, suite: name, anyClient: true, ...options.server, ...extra }, onSession);
       servers.push(server);
       const { port } = await server.listen(0, '127.0.0.1');
       return { server, port };

@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 async function echoServer(extra: Record<string, unknown> = {}): Promise<{ server: UdpServer; port: number }> {
-  const server = createServer({ transport: 'udp', key: serverKey, ...extra }, (s) => s.on('message', (m: Buffer) => s.send(m)));
+  const server = createServer({ transport: 'udp', key: serverKey, anyClient: true, ...extra }, (s) => s.on('message', (m: Buffer) => s.send(m)));
   servers.push(server);
   const { port } = await server.listen(0, '127.0.0.1');
   return { server, port };

@@ -79,7 +79,7 @@ async function demo(suiteName: string): Promise<number> {
       if (name !== 'Data record') say(`   ${d}  ${name.padEnd(13)} ${String(bytes.length).padStart(5)} bytes`);
     };
 
-    const server = new SealwireServer({ key: serverKey, suite: suite.name }, (session) => session.pipe(session));
+    const server = new SealwireServer({ key: serverKey, suite: suite.name, authorizedKeys: clientKey ? [clientKey.publicKey] : undefined }, (session) => session.pipe(session));
     const listener = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       const tap = new WireTap('client → server', suite, onFrame);
       socket.on('data', (c: Buffer) => tap.feed(c));

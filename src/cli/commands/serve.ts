@@ -1,9 +1,14 @@
 /**
- * `sealwire serve --key PATH [--host H] [--port P] [--echo] [--authorized-keys FILE] [--suite S] [--udp]`
+ * `sealwire serve --key PATH [--host H] [--port P] [--echo] [--authorized-keys FILE | --any-client] [--suite S] [--udp]`
  *
  * The first stdout line is `listening on HOST:PORT`. With `--echo` each session's data goes back
  * to its sender; without it, received data goes to stdout. Session events go to stderr, one line
  * each, with the peer's fingerprint; never data or keys.
+ *
+ * A suite that authenticates clients (box, sid, ccm) needs a client policy: `--authorized-keys FILE`
+ * or `--any-client` (which says on stderr that any client key is accepted). Without either, serve
+ * exits 2; a suite whose clients are anonymous (secsess, cbcmac) refuses `--authorized-keys`, which
+ * could restrict nothing there.
  */
 import { serveUntilSignal } from '../serving.js';
 import type { Command } from 'commander';
@@ -12,7 +17,10 @@ import { loadAuthorizedKeys } from '../../keys/authorized-keys.js';
 import { SealwireServer, type ConnectionInfo } from '../../transport/tcp.js';
 import type { SecureSession } from '../../transport/secure-session.js';
 import { SealwireError } from '../../errors.js';
-import { DEFAULT_SUITE } from '../../suites/index.js';
+import { DEFAULT_SUITE, getSuite } from '../../suites/index.js';
+import type { PublicKey } from '../../keys/key.js';
+import type { SuiteName } from '../../session/handshake.js';
+import { UsageError } from '../errors.js';
 import { parsePort, parsePositiveInt, parseSuite } from '../args.js';
 import { serveUdp } from './udp.js';
 
@@ -22,6 +30,7 @@ interface ServeOptions {
   port: string;
   echo?: boolean;
   authorizedKeys?: string;
+  anyClient?: boolean;
   suite: string;
   handshakeTimeout: string;
   udp?: boolean;
@@ -39,6 +48,7 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .option('--port <port>', 'port to listen on (0 picks a free port)', '0')
     .option('--echo', 'send each session its own data back')
     .option('--authorized-keys <file>', 'accept only clients whose keys are listed in FILE')
+    .option('--any-client', 'accept any client key (suites that authenticate clients need this or --authorized-keys)')
     .option('--suite <suite>', 'protocol suite', DEFAULT_SUITE)
     .option('--handshake-timeout <ms>', 'drop handshakes that take longer (milliseconds)', '10000')
     .option('--udp', 'serve over UDP: each received message is one line (with --echo, sent back)')
@@ -49,12 +59,12 @@ async function serve(opts: ServeOptions): Promise<number> {
   const port = parsePort(opts.port);
   const suite = parseSuite(opts.suite);
   const handshakeTimeout = parsePositiveInt(opts.handshakeTimeout, '--handshake-timeout');
+  const policy = clientPolicy(suite, opts);
   if (opts.udp) {
-    return serveUdp({ key: opts.key, host: opts.host, port, echo: opts.echo === true, authorizedKeys: opts.authorizedKeys, suite, handshakeTimeout });
+    return serveUdp({ key: opts.key, host: opts.host, port, echo: opts.echo === true, policy, suite, handshakeTimeout });
   }
   const key = loadKeyPair(opts.key);
-  const authorizedKeys = opts.authorizedKeys ? loadAuthorizedKeys(opts.authorizedKeys) : undefined;
-  const server = new SealwireServer({ key, suite, authorizedKeys, handshakeTimeout });
+  const server = new SealwireServer({ key, suite, ...policy, handshakeTimeout });
   server.on('session', (session: SecureSession) => {
     process.stderr.write(`session from ${who(session)}: ${suite}, client ${session.fingerprint ?? 'anonymous'}\n`);
     if (opts.echo) {
@@ -77,4 +87,27 @@ async function serve(opts: ServeOptions): Promise<number> {
   server.on('error', (err: SealwireError) => process.stderr.write(`server: ${err.message} [${err.code}]\n`));
   await serveUntilSignal(addr.address, addr.port, () => server.close(), (line) => process.stderr.write(`${line}\n`));
   return 0;
+}
+
+/** The server's client policy, as `createServer` takes it. */
+export interface ClientPolicy {
+  readonly authorizedKeys?: readonly PublicKey[];
+  readonly anyClient?: true;
+}
+
+/**
+ * The client policy from `--authorized-keys` / `--any-client`. Throws `UsageError` (exit 2) when a
+ * suite that authenticates clients has neither, when both are given, and when `--authorized-keys`
+ * is given to a suite whose clients are anonymous. Says on stderr when any client key is accepted.
+ */
+export function clientPolicy(suite: SuiteName, opts: { authorizedKeys?: string | undefined; anyClient?: boolean | undefined }): ClientPolicy {
+  if (opts.authorizedKeys !== undefined && opts.anyClient) throw new UsageError('--authorized-keys and --any-client exclude each other');
+  if (getSuite(suite).clientKeys === 'none') {
+    if (opts.authorizedKeys !== undefined) throw new UsageError(`suite ${suite} does not authenticate clients: --authorized-keys cannot restrict who connects`);
+    return {};
+  }
+  if (opts.authorizedKeys !== undefined) return { authorizedKeys: loadAuthorizedKeys(opts.authorizedKeys) };
+  if (!opts.anyClient) throw new UsageError(`suite ${suite} authenticates clients: give --authorized-keys FILE, or --any-client to accept any client key`);
+  process.stderr.write(`sealwire serve: --any-client: any client key is accepted (clients prove only that they hold some key)\n`);
+  return { anyClient: true };
 }

@@ -9,7 +9,7 @@
  */
 import { serveUntilSignal } from '../serving.js';
 import { loadKeyPair } from '../../keys/files.js';
-import { loadAuthorizedKeys } from '../../keys/authorized-keys.js';
+import type { ClientPolicy } from './serve.js';
 import { UdpServer, connectUdp, type UdpSession } from '../../transport/udp.js';
 import type { SealwireError } from '../../errors.js';
 import type { SuiteName } from '../../session/handshake.js';
@@ -25,7 +25,8 @@ export interface UdpServeOptions {
   host: string;
   port: number;
   echo: boolean;
-  authorizedKeys?: string;
+  /** The client policy (`clientPolicy` in serve.ts). */
+  policy: ClientPolicy;
   suite: SuiteName;
   handshakeTimeout: number;
 }
@@ -34,8 +35,7 @@ const who = (a: { address: string; port: number }): string => `${a.address}:${a.
 
 export async function serveUdp(opts: UdpServeOptions): Promise<number> {
   const key = loadKeyPair(opts.key);
-  const authorizedKeys = opts.authorizedKeys ? loadAuthorizedKeys(opts.authorizedKeys) : undefined;
-  const server = new UdpServer({ transport: 'udp', key, suite: opts.suite, authorizedKeys, handshakeTimeout: opts.handshakeTimeout });
+  const server = new UdpServer({ transport: 'udp', key, suite: opts.suite, ...opts.policy, handshakeTimeout: opts.handshakeTimeout });
   server.on('session', (session: UdpSession) => {
     const from = `${session.remoteAddress}:${session.remotePort}`;
     process.stderr.write(`session from ${from} (udp, id ${session.connectionId}): ${opts.suite}, client ${session.fingerprint ?? 'anonymous'}\n`);

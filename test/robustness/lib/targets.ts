@@ -77,7 +77,7 @@ export async function startServer(
 ): Promise<Running> {
   const fx = await fixture(target.suite);
   const openServerForTestingOnly = await testOpenServer(target.suite);
-  const server = createServer({ key: fx.serverKey, suite: target.suite, ...(openServerForTestingOnly ? { openServerForTestingOnly } : {}), ...extra }, onSession);
+  const server = createServer({ key: fx.serverKey, suite: target.suite, anyClient: true, ...(openServerForTestingOnly ? { openServerForTestingOnly } : {}), ...extra }, onSession);
   const handshakeErrors: SealwireError[] = [];
   const sessionErrors: SealwireError[] = [];
   server.on('handshakeError', (e: SealwireError) => handshakeErrors.push(e));

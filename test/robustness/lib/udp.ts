@@ -38,7 +38,7 @@ export interface UdpRunning {
 /** An echo server for `suite` over UDP on 127.0.0.1 port 0. */
 export async function startUdpServer(suite: SuiteName, extra: Partial<UdpServerOptions> = {}): Promise<UdpRunning> {
   const fx = await fixture(suite);
-  const server = createServer({ transport: 'udp', key: fx.serverKey, suite, ...extra }, (s) => {
+  const server = createServer({ transport: 'udp', key: fx.serverKey, suite, anyClient: true, ...extra }, (s) => {
     s.on('message', (m: Buffer) => {
       if (!s.closed) s.send(m);
     });
