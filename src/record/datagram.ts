@@ -85,14 +85,26 @@ export function encodeHandshakeDatagram(type: number, cid: Uint8Array, payload: 
   return out;
 }
 
-/** The (type, payload) of a handshake datagram, padded or not; null when the padding is malformed. */
-export function readHandshakeDatagram(d: Uint8Array): { type: number; payload: Uint8Array } | null {
+/**
+ * The (type, payload) of a handshake datagram, or null unless `d` is exactly what
+ * `encodeHandshakeDatagram(type, id, payload, padTo)` writes: one encoding per message. `padTo` is
+ * the sender's padding (the suite's `padClientHandshakeTo` for client datagrams, 0 otherwise).
+ * Without padding the padded form is refused; with it, a message is padded to exactly
+ * `max(padTo, 11 + length)` bytes with zeros, and only a message of at least `padTo` bytes travels
+ * plain. So an on-path observer cannot re-encode a handshake message into other bytes that the
+ * peer would take as a new one (and race it in from its own address).
+ */
+export function readHandshakeDatagram(d: Uint8Array, padTo = 0): { type: number; payload: Uint8Array } | null {
   const t = d[0]!;
-  if ((t & PADDED) === 0) return { type: t, payload: d.subarray(DATAGRAM_PREFIX_SIZE) };
-  if (d.length < DATAGRAM_PREFIX_SIZE + 2) return null;
+  if ((t & PADDED) === 0) {
+    if (padTo > 0 && d.length < padTo) return null; // the sender would have padded it
+    return { type: t, payload: d.subarray(DATAGRAM_PREFIX_SIZE) };
+  }
+  if (padTo <= 0 || d.length < DATAGRAM_PREFIX_SIZE + 2) return null;
   const len = (d[DATAGRAM_PREFIX_SIZE]! << 8) | d[DATAGRAM_PREFIX_SIZE + 1]!;
   const start = DATAGRAM_PREFIX_SIZE + 2;
-  if (start + len > d.length) return null;
+  if (DATAGRAM_PREFIX_SIZE + len >= padTo) return null; // would have travelled plain
+  if (d.length !== Math.max(padTo, start + len)) return null;
   for (let i = start + len; i < d.length; i++) if (d[i] !== 0) return null;
   return { type: t & ~PADDED, payload: d.subarray(start, start + len) };
 }

@@ -108,9 +108,12 @@ export class DatagramServer {
   lastResult: ReceiveResult | 'unrouted' = 'unrouted';
 
   private readonly stateless: StatelessServer | null;
+  /** The suite's client padding: client handshake datagrams are read at exactly this encoding. */
+  private readonly padTo: number;
 
   constructor(private readonly options: DatagramServerOptions) {
     this.stateless = options.suite.datagram?.stateless?.(options.config) ?? null;
+    this.padTo = options.suite.datagram?.padClientHandshakeTo ?? 0;
     this.maxHandshakes = options.maxHandshakes ?? 1024;
     this.maxPerAddress = options.maxHandshakesPerAddress ?? 64;
     this.maxSessions = options.maxSessions ?? 100_000;
@@ -201,7 +204,7 @@ export class DatagramServer {
     if (this.stateless) {
       // The suite answers the first flight without state; only a message carrying its token
       // (box: the Vouch') makes a session.
-      const m = readHandshakeDatagram(d);
+      const m = readHandshakeDatagram(d, this.padTo);
       if (!m) return undefined;
       try {
         const answer = this.stateless.answer(m, connectionId, now);
@@ -238,7 +241,7 @@ export class DatagramServer {
     const o = this.options;
     if (this.stateless) {
       try {
-        handshake = this.stateless.resume(readHandshakeDatagram(d)!, connectionId, now);
+        handshake = this.stateless.resume(readHandshakeDatagram(d, this.padTo)!, connectionId, now);
       } catch (e) {
         this.lastResult = 'dropped';
         this.reportDropped(asSealwireError(e, 'HANDSHAKE_FAILED', 'handshake'), from, now);

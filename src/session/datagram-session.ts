@@ -96,7 +96,10 @@ export class DatagramSession {
   private readonly reassemblyLimits: ReassemblyLimits | undefined;
   /** The flight to repeat: the client's on timeout, the server's on a repeated request. */
   private lastFlight: Uint8Array[] | null = null;
-  /** Server: the last handshake datagram it accepted (a repeat gets `lastFlight` again). */
+  /**
+   * Server: the last handshake message it accepted, as decoded (type ‖ payload): a repeat gets
+   * `lastFlight` again. Compared by content, so no other encoding of it passes for a new message.
+   */
   private lastAccepted: Uint8Array | null = null;
   private rto: number;
   private retransmitAt = Infinity;
@@ -279,14 +282,23 @@ export class DatagramSession {
   // --- internals --------------------------------------------------------------------------------
 
   private onHandshake(d: Uint8Array, type: number, now: number): ReceiveResult {
-    if (this.role === 'server' && this.lastAccepted && this.lastFlight && equalBytes(d, this.lastAccepted)) {
-      // The client did not get our answer: the same answer again (never a second handshake step).
+    // The client's datagrams are read at the suite's padding; the server's are never padded.
+    const read = readHandshakeDatagram(d, this.role === 'server' ? (this.profile.padClientHandshakeTo ?? 0) : 0);
+    if (!read) {
+      if (this.phaseValue === 'handshake') {
+        // Reported like a message that fails (the server answers its 9-byte error notice).
+        this.lastDropReason = new SealwireError('HANDSHAKE_FAILED', 'a handshake datagram not in the one encoding its sender writes (length or padding)');
+        this.events.push({ type: 'handshakeDropped', error: this.lastDropReason });
+      }
+      return 'dropped';
+    }
+    if (this.role === 'server' && this.lastAccepted && this.lastFlight && sameMessage(read, this.lastAccepted)) {
+      // The client did not get our answer: the same answer again (never a second handshake step),
+      // to the sender only (the server moves a session's address on authenticated records alone).
       for (const f of this.lastFlight) this.push(f, now);
       return 'handshake';
     }
     if (this.phaseValue !== 'handshake') return 'dropped';
-    const read = readHandshakeDatagram(d);
-    if (!read) return 'dropped';
     const message: HandshakeMessage = read;
     let step: HandshakeStep;
     try {
@@ -301,7 +313,7 @@ export class DatagramSession {
       this.events.push({ type: 'handshakeDropped', error });
       return 'dropped';
     }
-    if (this.role === 'server') this.lastAccepted = Uint8Array.from(d);
+    if (this.role === 'server') this.lastAccepted = Buffer.concat([Uint8Array.of(read.type), read.payload]);
     return this.guard(() => this.apply(step, now)) === true ? 'established' : 'handshake';
   }
 
@@ -412,6 +424,11 @@ export class DatagramSession {
       return false;
     }
   }
+}
+
+/** Whether `m` is the message kept as `type ‖ payload` in `kept`. */
+function sameMessage(m: { type: number; payload: Uint8Array }, kept: Uint8Array): boolean {
+  return kept.length === 1 + m.payload.length && kept[0] === m.type && equalBytes(m.payload, kept.subarray(1));
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

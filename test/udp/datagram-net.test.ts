@@ -291,14 +291,14 @@ describe('UDP core: padded client handshake datagrams', () => {
     const cid = Buffer.alloc(8, 3);
     const good = encodeHandshakeDatagram(0x01, cid, Buffer.from('payload'), 100);
     expect(good.length).toBe(100);
-    expect(Buffer.from(readHandshakeDatagram(good)!.payload).toString()).toBe('payload');
+    expect(Buffer.from(readHandshakeDatagram(good, 100)!.payload).toString()).toBe('payload');
     const badPad = Buffer.from(good);
     badPad[99] = 1;
-    expect(readHandshakeDatagram(badPad)).toBeNull();
+    expect(readHandshakeDatagram(badPad, 100)).toBeNull();
     const badLen = Buffer.from(good);
     badLen.writeUInt16BE(200, 9);
-    expect(readHandshakeDatagram(badLen)).toBeNull();
-    expect(readHandshakeDatagram(good.subarray(0, 10))).toBeNull();
+    expect(readHandshakeDatagram(badLen, 100)).toBeNull();
+    expect(readHandshakeDatagram(good.subarray(0, 10), 100)).toBeNull();
   });
 });
 

@@ -15,7 +15,10 @@
  * The Cookie' (246) is still smaller than the Hello (256): no amplification. A token names its
  * connection id, so it cannot be moved to another session, and a connection id whose token was
  * used is remembered until the token has expired, so a replayed Vouch' cannot rebuild a session
- * (which would repeat the session's nonces).
+ * (which would repeat the session's nonces). That memory is marked before the Vouch is verified,
+ * so it is bounded: after `maxUsedTokens / 2` ids under one key the token key turns over early, and
+ * the ids of tokens that no key can open any more are forgotten (a flood costs in-flight handshakes at most one
+ * retry, never unbounded memory).
  */
 import { SealwireError } from '../../errors.js';
 import { BOX_NONCE_SIZE, X25519_KEY_SIZE, blake2b, secretboxOpen, secretboxSeal } from '../../crypto/box.js';
@@ -29,6 +32,8 @@ export const TOKEN_PLAIN_SIZE = X25519_KEY_SIZE + X25519_KEY_SIZE + CID_SIZE;
 export { TOKEN_SIZE };
 /** How long one token key is the current one (milliseconds). */
 export const TOKEN_KEY_PERIOD_MS = 60_000;
+/** Used connection ids remembered at most (then the token key turns over early): about 7 MB. */
+export const MAX_USED_TOKENS = 65_536;
 const STAG_CONTEXT = Buffer.from('sealwire box stag');
 
 /** Stag derived from ESs (fresh per Hello and secret, so Stag is too). */
@@ -37,7 +42,10 @@ export function stagFromEphemeral(ephemeralSecret: Uint8Array): Buffer {
 }
 
 interface TokenKey {
+  /** Counts key turnovers (timed or early). */
   readonly epoch: number;
+  /** The period (`now / TOKEN_KEY_PERIOD_MS`) in which the key was made. */
+  readonly period: number;
   readonly key: Buffer;
 }
 
@@ -46,8 +54,13 @@ export class BoxStatelessServer implements StatelessServer {
   private previous: TokenKey | null = null;
   /** Connection ids whose token was used, until the token has expired (epoch of use). */
   private readonly used = new Map<string, number>();
+  /** Ids marked used since the current key was made: at half the bound the key turns over early. */
+  private usedUnderCurrent = 0;
 
-  constructor(private readonly config: ServerConfig) {
+  constructor(
+    private readonly config: ServerConfig,
+    private readonly maxUsedTokens = MAX_USED_TOKENS,
+  ) {
     if (config.key.type !== 'x25519') throw new SealwireError('BAD_KEY', 'box: the server needs an X25519 key pair');
   }
 
@@ -86,6 +99,7 @@ export class BoxStatelessServer implements StatelessServer {
       const id = Buffer.from(connectionId).toString('latin1');
       if (this.used.has(id)) throw new SealwireError('HANDSHAKE_FAILED', 'box: the server token was used already (a replayed Vouch)');
       this.used.set(id, this.current!.epoch);
+      if (++this.usedUnderCurrent >= this.maxUsedTokens / 2) this.turnOver(this.current!.period);
       return BoxServerHandshake.resumeFromToken({ ...this.config, connectionId }, ec, ess, stagFromEphemeral(ess), TOKEN_SIZE);
     } finally {
       wipe(plain);
@@ -105,15 +119,33 @@ export class BoxStatelessServer implements StatelessServer {
     return this.current!;
   }
 
-  /** Moves to the key of `now`'s period, forgets keys older than the previous one and expired ids. */
+  /** Moves to the key of `now`'s period (a key lives one period as current, one as previous). */
   private rotate(now: number): void {
-    const epoch = Math.floor(now / TOKEN_KEY_PERIOD_MS);
-    if (this.current?.epoch === epoch) return;
+    const period = Math.floor(now / TOKEN_KEY_PERIOD_MS);
+    if (this.current && this.current.period >= period) return;
+    this.turnOver(period);
+  }
+
+  /**
+   * A new current key; the current one stays as previous if it is from the last period or this
+   * one. Older keys are wiped, and the used ids of tokens they sealed are forgotten: no key opens
+   * those tokens any more.
+   */
+  private turnOver(period: number): void {
     const old = this.previous;
-    this.previous = this.current && this.current.epoch === epoch - 1 ? this.current : null;
+    const keep = this.current && this.current.period >= period - 1 ? this.current : null;
     if (old) wipe(old.key);
-    if (this.current && this.current !== this.previous) wipe(this.current.key);
-    this.current = { epoch, key: Buffer.from(this.config.rng(32)) };
-    for (const [id, e] of this.used) if (e < epoch - 1) this.used.delete(id);
+    if (this.current && this.current !== keep) wipe(this.current.key);
+    this.previous = keep;
+    const epoch = (this.current?.epoch ?? 0) + 1;
+    this.current = { epoch, period, key: Buffer.from(this.config.rng(32)) };
+    this.usedUnderCurrent = 0;
+    const oldest = keep ? keep.epoch : epoch;
+    for (const [id, e] of this.used) if (e < oldest) this.used.delete(id);
+  }
+
+  /** Connection ids remembered as used (at most `maxUsedTokens`: half under each live key). */
+  get usedTokens(): number {
+    return this.used.size;
   }
 }
