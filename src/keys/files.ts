@@ -4,7 +4,8 @@
  * - Private keys: PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`) for both X25519 and RSA, written with
  *   mode 0600 (and refused for writing over a file that exists, unless `overwrite` is set; an
  *   overwritten file is set to 0600 too). Loading refuses a private key file that group or others
- *   can read (`BAD_KEY`), as ssh does.
+ *   can read, that is a symbolic link, or that another user owns (`BAD_KEY`), as OpenSSH's
+ *   StrictModes does: each means someone else may control or read the key.
  *   PKCS#1 RSA PEM is accepted on load.
  * - Public keys (`NAME.pub`): one line `sealwire-x25519 <base64 raw key> [comment]` for X25519;
  *   SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`) for RSA. Both forms, and the one-line
@@ -56,16 +57,28 @@ export function parseKey(text: string, source = 'key'): KeyPair | PublicKey {
  * the key may already be exposed, and the operator should know (POSIX only).
  */
 export function loadKey(path: string): KeyPair | PublicKey {
-  const { text, mode } = readKeyFile(path);
+  const { text, mode, uid, symlink } = readKeyFile(path);
   const key = parseKey(text, path);
-  if (key instanceof KeyPair && process.platform !== 'win32' && (mode & 0o077) !== 0) {
+  if (key instanceof KeyPair && process.platform !== 'win32') checkPrivateKeyFile(path, mode, uid, symlink);
+  return key;
+}
+
+/** StrictModes for a private key file (POSIX): not a symlink, owned by this user, 0600 or stricter. */
+function checkPrivateKeyFile(path: string, mode: number, uid: number, symlink: boolean): void {
+  if (symlink) {
+    throw new SealwireError('BAD_KEY', `${path}: private key file is a symbolic link; refusing to use it. Give the path of the file itself`);
+  }
+  const me = process.getuid?.();
+  if (me !== undefined && uid !== me) {
+    throw new SealwireError('BAD_KEY', `${path}: private key file is owned by another user (uid ${uid}, not ${me}); refusing to use it`);
+  }
+  if ((mode & 0o077) !== 0) {
     throw new SealwireError(
       'BAD_KEY',
       `${path}: private key file is readable by others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); ` +
         `refusing to use it. Run: chmod 600 ${path}`,
     );
   }
-  return key;
 }
 
 /** Loads a private key file; throws `BAD_KEY` if the file holds only a public key. */
@@ -134,21 +147,33 @@ function writeFileWithMode(path: string, text: string, flags: number, mode: numb
   }
 }
 
-function readKeyFile(path: string): { text: string; mode: number } {
+/**
+ * Reads a key file. It is opened without following a symbolic link (O_NOFOLLOW) first; only when
+ * that fails because the path is a link is it opened through the link, with `symlink` set, so a
+ * private key found that way is refused and one found the other way really is the file named.
+ */
+function readKeyFile(path: string): { text: string; mode: number; uid: number; symlink: boolean } {
   let fd: number;
+  let symlink = false;
   try {
-    fd = openSync(path, 'r');
+    try {
+      fd = openSync(path, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ELOOP') throw e;
+      symlink = true;
+      fd = openSync(path, 'r');
+    }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new SealwireError('IO', `cannot read key file ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   try {
-    // Mode and content from one open file, so a file swapped in between cannot pass the check.
-    const { mode, size } = fstatSync(fd);
+    // Mode, owner and content from one open file, so a file swapped in between cannot pass the check.
+    const { mode, size, uid } = fstatSync(fd);
     if (size > MAX_KEY_FILE) throw new SealwireError('TOO_LARGE', `${path}: key file larger than ${MAX_KEY_FILE} bytes`);
     const buf = readFileSync(fd);
     if (buf.length > MAX_KEY_FILE) throw new SealwireError('TOO_LARGE', `${path}: key file larger than ${MAX_KEY_FILE} bytes`);
-    return { text: buf.toString('utf8'), mode };
+    return { text: buf.toString('utf8'), mode, uid, symlink };
   } catch (e) {
     if (e instanceof SealwireError) throw e;
     throw new SealwireError('IO', `cannot read key file ${path}: ${(e as Error).message}`);

@@ -15,10 +15,16 @@
  * `[0:0::1]` and `::1` are one host). No name is resolved: `localhost` and `127.0.0.1` are
  * different entries, as in OpenSSH, because what was pinned is what the user typed and DNS is not
  * trusted to say two names are one server.
+ *
+ * Folders: the file's folder must exist, except sealwire's own home (`$SEALWIRE_HOME` or
+ * `~/.sealwire`), which is created with mode 0700 on first use. A missing folder anywhere else is
+ * refused (`IO`) when the file is loaded, before any connection: a mistyped `--known-hosts` path
+ * must not silently grow a directory tree (OpenSSH does not create it either).
  */
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { sealwireHome } from './home.js';
 import { SealwireError } from '../errors.js';
 import { type PublicKey } from './key.js';
 import { parsePublicKeyLine } from './files.js';
@@ -40,6 +46,7 @@ export class KnownHosts {
    * a damaged entry (fail closed), `IO` when the file cannot be read.
    */
   static load(path: string): KnownHosts {
+    folderOf(path);
     const entries: KnownHostEntry[] = [];
     readKnownHosts(path).split(/\r?\n/).forEach((raw, i) => {
       const line = raw.trim();
@@ -84,12 +91,13 @@ export class KnownHosts {
     );
   }
 
-  /** Appends an entry (creating the directory 0700 and the file 0600 if needed). */
+  /** Appends an entry (creating the file 0600, and sealwire's own home 0700, if needed). */
   add(host: string, port: number, key: PublicKey): void {
     const hostPort = hostPortKey(host, port);
     let line: number;
+    const folder = folderOf(this.path);
     try {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      if (folder.create) mkdirSync(folder.dir, { recursive: true, mode: 0o700 });
       const text = readKnownHosts(this.path);
       // A last line without its newline would otherwise swallow the new entry.
       const sep = text.length > 0 && !text.endsWith('\n') ? '\n' : '';
@@ -100,6 +108,17 @@ export class KnownHosts {
     }
     this.entries.push({ hostPort, key, line });
   }
+}
+
+/**
+ * The folder of a known_hosts file, and whether `add` may create it (sealwire's own home only).
+ * Throws `IO` for a missing folder elsewhere.
+ */
+function folderOf(path: string): { dir: string; create: boolean } {
+  const dir = dirname(resolve(path));
+  if (existsSync(dir)) return { dir, create: false };
+  if (dir === resolve(sealwireHome())) return { dir, create: true };
+  throw new SealwireError('IO', `known_hosts ${path}: folder ${dir} does not exist (create it first; sealwire creates only its own ${sealwireHome()})`);
 }
 
 function readKnownHosts(path: string): string {

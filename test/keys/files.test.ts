@@ -3,7 +3,7 @@
  * permission check on private key files, and every accepted and refused key text.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, symlinkSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +116,33 @@ describe.runIf(posix)('keys/files: private key file permissions', () => {
     saveKeyPair(generateKeyPair('x25519'), p);
     chmodSync(`${p}.pub`, 0o666);
     expect(loadKey(`${p}.pub`)).toBeInstanceOf(PublicKey);
+  });
+
+  // As OpenSSH's StrictModes: a link can point the key at a file someone else controls.
+  it('refuses a private key file reached through a symbolic link, and accepts a public key that way', () => {
+    const p = path('linked-target');
+    saveKeyPair(generateKeyPair('x25519'), p);
+    symlinkSync(p, path('linked'));
+    symlinkSync(`${p}.pub`, path('linked.pub'));
+    for (const load of [loadKey, loadKeyPair, loadPublicKey]) {
+      const e = thrown(() => load(path('linked')));
+      expect(e.code).toBe('BAD_KEY');
+      expect(e.message).toMatch(/symbolic link/);
+    }
+    expect(loadKey(path('linked.pub'))).toBeInstanceOf(PublicKey);
+    expect(loadKey(p)).toBeInstanceOf(KeyPair); // the file itself is fine
+  });
+
+  // Changing a file's owner needs root: where the tests run unprivileged this case cannot be made.
+  it.runIf(process.getuid?.() === 0)('refuses a private key file owned by another user', () => {
+    const p = path('foreign');
+    saveKeyPair(generateKeyPair('x25519'), p);
+    chownSync(p, 1, 1);
+    const e = thrown(() => loadKeyPair(p));
+    expect(e.code).toBe('BAD_KEY');
+    expect(e.message).toMatch(/owned by another user/);
+    chownSync(`${p}.pub`, 1, 1);
+    expect(loadKey(`${p}.pub`)).toBeInstanceOf(PublicKey); // public keys may belong to anyone
   });
 });
 

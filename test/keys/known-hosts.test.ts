@@ -3,7 +3,7 @@
  * file, and normalises host:port so that one server has one entry.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KnownHosts, hostPortKey } from '../../src/keys/known-hosts.js';
@@ -40,18 +40,38 @@ function thrown(fn: () => unknown): SealwireError {
 describe('keys/known-hosts: trust on first use', () => {
   it('treats a missing file as empty, records a key, and finds it after reloading', () => {
     const p = file();
+    mkdirp(join(p, '..'));
     const kh = KnownHosts.load(p);
     expect(kh.lookup('127.0.0.1', 4000)).toBeUndefined();
     expect(kh.check('127.0.0.1', 4000, a)).toBe('new');
     kh.add('127.0.0.1', 4000, a);
     expect(statSync(p).mode & 0o777).toBe(0o600);
-    expect(statSync(join(p, '..')).mode & 0o777).toBe(0o700);
     expect(readFileSync(p, 'utf8')).toBe(`127.0.0.1:4000 ${a.toString()}\n`);
     const again = KnownHosts.load(p);
     expect(again.lookup('127.0.0.1', 4000)?.key.equals(a)).toBe(true);
     expect(again.check('127.0.0.1', 4000, a)).toBe('known');
     // Another port of the same host is another server.
     expect(again.check('127.0.0.1', 4001, b)).toBe('new');
+  });
+
+  it("creates only sealwire's own home (0700); a missing folder elsewhere is refused before anything is written", () => {
+    const saved = process.env['SEALWIRE_HOME'];
+    const home = join(dir, `home${n++}`, 'nested');
+    process.env['SEALWIRE_HOME'] = home;
+    try {
+      const inHome = KnownHosts.load(join(home, 'known_hosts'));
+      inHome.add('127.0.0.1', 4000, a);
+      expect(statSync(home).mode & 0o777).toBe(0o700);
+      expect(statSync(join(home, 'known_hosts')).mode & 0o777).toBe(0o600);
+      const elsewhere = join(dir, `missing${n++}`, 'sub', 'known_hosts');
+      const e = thrown(() => KnownHosts.load(elsewhere));
+      expect(e.code).toBe('IO');
+      expect(e.message).toMatch(/does not exist/);
+      expect(existsSync(join(elsewhere, '..', '..'))).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env['SEALWIRE_HOME'];
+      else process.env['SEALWIRE_HOME'] = saved;
+    }
   });
 
   it('refuses a changed key, naming both fingerprints and the file line to remove', () => {
