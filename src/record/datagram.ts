@@ -24,7 +24,7 @@
  */
 import { SealwireError } from '../errors.js';
 import type { RecordCipher } from './cipher.js';
-import { SendDirection } from './direction.js';
+import { SendDirection, checkReceivedPlaintext } from './direction.js';
 import { SEQUENCE_HARD_LIMIT } from './limits.js';
 import { ReplayWindow } from './replay-window.js';
 
@@ -177,7 +177,8 @@ export class DatagramReceiver {
   /**
    * Opens a whole record datagram (header included; its length is checked by the caller to be at
    * least `RECORD_HEADER_SIZE`). Returns the plaintext, or throws `REPLAY` (seen or too old, before
-   * any decryption) or `BAD_RECORD` (does not authenticate). The window moves only on success.
+   * any decryption), `BAD_RECORD` (does not authenticate) or `TOO_LARGE` (plaintext over
+   * `MAX_PLAINTEXT`, the limit on every record). The window moves only on success.
    */
   open(datagram: Uint8Array): Uint8Array {
     const cipher = this.cipher;
@@ -198,6 +199,7 @@ export class DatagramReceiver {
     const body = view.subarray(split);
     const plaintext = this.inPlace && c.openInPlace ? c.openInPlace(type, seq, header, body) : c.open(type, seq, header, body);
     if (plaintext === null) throw new SealwireError('BAD_RECORD', `record ${seq} failed authentication (tampered, or from another session)`);
+    checkReceivedPlaintext(plaintext, seq);
     this.window.accept(seq);
     if (c !== cipher) {
       // The peer moved to the next key: the old one goes (records still in flight under it are lost).

@@ -10,11 +10,13 @@
  *   same sequence number, so no message is needed.
  * - Hard limit: the direction refuses to go past `SEQUENCE_HARD_LIMIT` (error `LIMIT`), so a
  *   sequence number, and with it a nonce, is never reused.
+ * - Size: a received record whose plaintext is over `MAX_PLAINTEXT` is refused (`TOO_LARGE`), the
+ *   limit the sender keeps, so both ends agree on it.
  */
 import { SealwireError } from '../errors.js';
 import type { RecordCipher } from './cipher.js';
 import type { Allocate } from './buffers.js';
-import { SEQUENCE_HARD_LIMIT } from './limits.js';
+import { MAX_PLAINTEXT, SEQUENCE_HARD_LIMIT } from './limits.js';
 
 /** Test seam: start a direction near its limits. Never set outside tests. */
 export interface DirectionTestingOptions {
@@ -84,6 +86,16 @@ abstract class Direction {
   }
 }
 
+/**
+ * The record size limit, on receive as on send: a record's plaintext is at most `MAX_PLAINTEXT`
+ * bytes, whatever the frame or datagram around it allowed. Throws `TOO_LARGE`.
+ */
+export function checkReceivedPlaintext(plaintext: Uint8Array, seq: bigint): void {
+  if (plaintext.length > MAX_PLAINTEXT) {
+    throw new SealwireError('TOO_LARGE', `record ${seq} carries ${plaintext.length} plaintext bytes; the limit is ${MAX_PLAINTEXT}`);
+  }
+}
+
 export class SendDirection extends Direction {
   /** Where the cipher builds records (record/buffers.ts); unset: a fresh buffer per record. */
   allocate: Allocate | undefined;
@@ -111,6 +123,7 @@ export class ReceiveDirection extends Direction {
     if (plaintext === null) {
       throw new SealwireError('BAD_RECORD', `record ${this.seq} failed authentication (tampered, replayed, reordered or from another session)`);
     }
+    checkReceivedPlaintext(plaintext, this.seq);
     this.seq++;
     return plaintext;
   }
