@@ -4,7 +4,7 @@
  * Every failure that crosses a module boundary is a `SealwireError` with a stable `code`, so that
  * callers switch on the code, never on the message. Messages are for the operator: they say which
  * phase failed and what to check, and never contain key material or plaintext. The peer is told
- * nothing (see DESIGN.md §2.7): transports drop or close, they do not echo these messages.
+ * nothing (see docs/DESIGN.md §2.7): transports drop or close, they do not echo these messages.
  */
 
 export const ErrorCodes = [

@@ -1,5 +1,5 @@
 /**
- * One test (or a few) per bug in /work/shared/LESSONS.md that applies to the TCP box suite now.
+ * One test (or a few) per bug in docs/DESIGN.md §10 that applies to the TCP box suite now.
  *
  * - Nonce not incremented on failure: a record that fails to authenticate **kills the session**
  *   (sticky BAD_RECORD; later records, even genuine ones, are ignored), and the receive direction

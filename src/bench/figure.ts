@@ -22,7 +22,7 @@ export interface BenchOptions {
   readonly inProcess: boolean;
 }
 
-/** A target from DESIGN.md §8: a ratio to the baseline, or an absolute bound on the value. */
+/** A target from docs/DESIGN.md §8: a ratio to the baseline, or an absolute bound on the value. */
 export interface Target {
   readonly kind: 'ratio' | 'absolute';
   readonly op: '>=' | '<=';

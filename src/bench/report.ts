@@ -1,7 +1,7 @@
 /**
  * The benchmark's results as data (the `--json` output) and as a text table: one section per
  * figure, one row per implementation with the median, the range of the runs, the ratio to the
- * figure's baseline and, where DESIGN.md §8 sets one, the target and whether it was met.
+ * figure's baseline and, where docs/DESIGN.md §8 sets one, the target and whether it was met.
  */
 import type { BenchOptions, Figure, Outcome, Target } from './figure.js';
 import { implLabel } from './clients.js';
@@ -149,7 +149,7 @@ export function renderReport(report: BenchReport): string {
   ];
   for (const f of report.figures) lines.push(...renderFigure(f), '');
   const verdicts = report.figures.flatMap((f) => f.rows.filter((r) => r.target).map((r) => `  ${r.target!.met ? 'met   ' : 'MISSED'}  ${f.id} ${r.label}: ${r.target!.text}`));
-  if (verdicts.length > 0) lines.push('Targets (DESIGN.md §8):', ...verdicts, '');
+  if (verdicts.length > 0) lines.push('Targets (docs/DESIGN.md §8):', ...verdicts, '');
   lines.push(`finished in ${(report.durationMs / 1000).toFixed(1)} s`);
   return lines.join('\n') + '\n';
 }

@@ -1,6 +1,6 @@
 /**
  * How the CLI fails: one clear line on stderr, exit 1 for runtime failures and 2 for usage errors
- * (DESIGN.md §7). Never a stack trace for an expected failure; never key material or plaintext.
+ * (docs/DESIGN.md §7). Never a stack trace for an expected failure; never key material or plaintext.
  */
 import { SealwireError } from '../errors.js';
 

@@ -4,7 +4,7 @@
  * A public key is carried as canonical bytes: the raw 32 bytes for X25519, SubjectPublicKeyInfo
  * DER for RSA. Its fingerprint is `SHA256:` + unpadded base64 of SHA-256 over those bytes, printed
  * as OpenSSH prints its own. RSA keys below 2048 bits are refused wherever a key enters: from a
- * file, from a peer, or from the generator (DESIGN.md §2.2).
+ * file, from a peer, or from the generator (docs/DESIGN.md §2.2).
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { SealwireError } from '../errors.js';

@@ -2,7 +2,7 @@
  * A pool of fresh RSA key pairs, generated off the event loop by a dedicated worker thread, for
  * suites that need a new RSA key per session (cbcmac, seed 004).
  *
- * RSA key generation takes tens of milliseconds at 2048 bits and far more at 3072 (LESSONS.md):
+ * RSA key generation takes tens of milliseconds at 2048 bits and far more at 3072 (docs/DESIGN.md §10):
  * never on the event loop, and not on libuv's shared thread pool either (it would hold up file
  * and DNS work). The worker keeps the pool between `lowWater` and `capacity` keys: when a `take`
  * leaves fewer than `lowWater`, it generates until the pool is full again. A connection waits

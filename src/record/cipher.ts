@@ -20,7 +20,7 @@ export interface RecordCipher {
   sealedLength?(plaintextLength: number): number;
   /**
    * Records sealed under one key before the record layer derives the next (`next()`), chosen
-   * below the cipher's usage limit for 64 KiB records (LESSONS.md: per-key usage limits).
+   * below the cipher's usage limit for 64 KiB records (docs/DESIGN.md §10: per-key usage limits).
    */
   readonly recordsPerKey: bigint;
   /**

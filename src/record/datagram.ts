@@ -1,6 +1,6 @@
 /**
  * Datagram records: the record layer for UDP, where records arrive lost, duplicated and out of
- * order, so each carries its 64-bit sequence number explicitly (DESIGN.md §2.4).
+ * order, so each carries its 64-bit sequence number explicitly (docs/DESIGN.md §2.4).
  *
  *     type (1) ‖ connection id (8) ‖ sequence (8, big-endian) ‖ body (the suite's RecordCipher)
  *

@@ -3,7 +3,7 @@
  * sequence number, and the key schedule.
  *
  * - The sequence number is a `bigint`, written as 64 bits; it starts at 0 and only moves forward.
- * - On the receiving side it moves only after a record authenticates (LESSONS.md: a failed
+ * - On the receiving side it moves only after a record authenticates (docs/DESIGN.md §10: a failed
  *   decryption must not advance the nonce).
  * - Soft limit: every `cipher.recordsPerKey` records the direction switches to `cipher.next()`,
  *   a key derived one-way from the current one, and wipes the old key. Both ends switch at the

@@ -3,7 +3,7 @@
  *
  *     length (u32, big-endian: bytes that follow) ‖ type (u8) ‖ payload
  *
- * Length prefixes, never delimiters (LESSONS.md: delimiters break on binary data). The deframer
+ * Length prefixes, never delimiters (docs/DESIGN.md §10: delimiters break on binary data). The deframer
  * checks the length against `MAX_FRAME_BODY` as soon as its four bytes are in, before it buffers
  * anything for the frame, so a prefix of 4 GiB costs four bytes of memory and ends the session.
  */

@@ -3,9 +3,9 @@
  *
  * A bitmap of `WINDOW_BLOCKS` 32-bit words remembers which sequence numbers near the highest one
  * have been seen. `WINDOW_SIZE` (8160) numbers behind the highest are tracked, a little wider than
- * WireGuard's 8128 (LESSONS.md, quinn#2710: a narrow window silently drops reordered packets).
+ * WireGuard's 8128 (docs/DESIGN.md §10, quinn#2710: a narrow window silently drops reordered packets).
  *
- * Rule: `accept` is called only after a record has authenticated (LESSONS.md: an unauthenticated
+ * Rule: `accept` is called only after a record has authenticated (docs/DESIGN.md §10: an unauthenticated
  * packet must never move the window). `mayAccept` is the read-only pre-check that lets a receiver
  * skip decryption of an obvious replay; it never changes the state.
  */

@@ -7,7 +7,7 @@
  * can do:
  *
  * - Backpressure both ways. A `_write` callback waits for the socket's `drain`, so the session's
- *   own `drain` is forwarded (LESSONS.md, js-libp2p#3551); a `push()` that returns false pauses the
+ *   own `drain` is forwarded (docs/DESIGN.md §10, js-libp2p#3551); a `push()` that returns false pauses the
  *   socket until `_read`.
  * - Vectored writes: a record made of several chunks is written under one cork, and writes queued
  *   while the socket was busy are coalesced into shared records (`_writev`).

@@ -319,7 +319,7 @@ export class UdpServer extends EventEmitter {
   }
 }
 
-/** The suite called `name`, if it runs over UDP (DESIGN.md: box and sid; the others are TCP only). */
+/** The suite called `name`, if it runs over UDP (docs/DESIGN.md: box and sid; the others are TCP only). */
 function datagramSuite(name: string | undefined): Suite {
   const suite = getSuite(name);
   if (!suite.datagram) {

@@ -122,7 +122,7 @@ describe('bench report', () => {
       figures: [r],
     };
     const text = renderReport(report);
-    expect(text).toContain('Targets (DESIGN.md §8):\n  met     f sealwire box: ≥ 2× node:tls');
+    expect(text).toContain('Targets (docs/DESIGN.md §8):\n  met     f sealwire box: ≥ 2× node:tls');
     expect(text).toContain('finished in 1.5 s');
   });
 

@@ -186,7 +186,7 @@ describe('UDP core: records', () => {
     net.inject(held[top - WINDOW_SIZE]!, from); // WINDOW_SIZE behind: outside
     net.inject(held[0]!, from);
     net.deliver();
-    expect(WINDOW_SIZE).toBeGreaterThanOrEqual(8128); // at least WireGuard's (LESSONS.md)
+    expect(WINDOW_SIZE).toBeGreaterThanOrEqual(8128); // at least WireGuard's (docs/DESIGN.md §10)
     expect(net.messagesAt(net.clients[0]!)).toEqual([`r${top}`, `r${top - (WINDOW_SIZE - 1)}`]);
   });
 

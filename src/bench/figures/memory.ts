@@ -21,7 +21,7 @@ const SETTLE_TIMEOUT_MS = 60_000;
 const OPEN_BUDGET_MS = (ctx: FigureContext): number => Math.max(5000, ctx.options.runMs * ctx.options.runs * 4);
 /** Fewer sessions than this give no usable per-session figure. */
 const MIN_SESSIONS = 50;
-/** DESIGN.md §8: 10,000 idle UDP sessions on one server in at most 100 MiB. */
+/** docs/DESIGN.md §8: 10,000 idle UDP sessions on one server in at most 100 MiB. */
 const UDP_TARGET_SESSIONS = 10_000;
 
 type Transport = 'tcp' | 'udp';

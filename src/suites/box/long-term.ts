@@ -1,5 +1,5 @@
 /**
- * Precomputed long-term box keys (NaCl's `beforenm`, which DESIGN.md §3 asks for): the vouch `V`
+ * Precomputed long-term box keys (NaCl's `beforenm`, which docs/DESIGN.md §3 asks for): the vouch `V`
  * is `Box[EC ‖ Stag](Cs -> S)`, under the key that the client's and the server's *long-term* key
  * pairs give. That key is the same in every session between the same two keys, so computing it
  * (an X25519 scalar multiplication) once per pair instead of once per handshake removes a quarter

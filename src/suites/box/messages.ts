@@ -20,7 +20,7 @@
  * record sequence number for records). Two messages never share a nonce under one key: keys of a
  * session are fresh (ephemeral keys on both sides), types differ, directions differ, and records
  * count up. The one box under two long-term keys, V, meets the same key in every session, so its
- * nonce is 22 random bytes after its prefix (DESIGN.md §2.3), sent in the Vouch. The Cookie's key
+ * nonce is 22 random bytes after its prefix (docs/DESIGN.md §2.3), sent in the Vouch. The Cookie's key
  * comes from (S, EC), and EC is the client's choice: a replayed Hello makes the server seal a
  * second Cookie under the same key, so the Cookie's nonce is also 22 random bytes, sent with it.
  *

@@ -1,5 +1,5 @@
 /**
- * `box` over UDP without per-Hello state on the server (DESIGN.md §3, as CurveCP does it).
+ * `box` over UDP without per-Hello state on the server (docs/DESIGN.md §3, as CurveCP does it).
  *
  * The server answers a Hello (and a KeyQuery) at once and forgets it. The Cookie's box carries,
  * after ES ‖ Ctag ‖ Stag, a **token**: the server's ephemeral state sealed under a key only the

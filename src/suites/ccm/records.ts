@@ -5,7 +5,7 @@
  * - The IV is the seed's: 12 random bytes R, encrypted with AES-CCM under nonce R; the first 12
  *   bytes of that ciphertext are the IV. sealwire derives it under a key of its own (`ivKey`), so
  *   the derivation never meets a record's nonce under the record key. Nonces are random (96
- *   bits), so the key turns over every 2^21 records (LESSONS.md: CCM usage limits), where the
+ *   bits), so the key turns over every 2^21 records (docs/DESIGN.md §10: CCM usage limits), where the
  *   chance of any IV repeating stays below 2^-54.
  * - The associated data is the record type, the implicit 64-bit sequence number and the header
  *   before the body (the seed authenticates only the ciphertext): replayed, reordered, retyped or

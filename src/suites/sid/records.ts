@@ -6,7 +6,7 @@
  * As in the seed, the cid travels in clear (a datagram server finds the session by it) and the
  * sid is the first thing inside the encryption, compared on arrival. sealwire adds the explicit
  * 64-bit sequence number, authenticated and part of the nonce, and the direction byte in the
- * nonce, because both directions share the one AES_key the server chose (DESIGN.md §2.3).
+ * nonce, because both directions share the one AES_key the server chose (docs/DESIGN.md §2.3).
  *
  * `sealSidRecord` / `openSidRecord` are transport-neutral: a datagram transport opens a record,
  * then checks `seq` against its replay window (after authentication, never before). Over TCP,
@@ -18,7 +18,7 @@ import { equalConstantTime, wipe } from '../../crypto/secrets.js';
 import type { RecordCipher } from '../../record/cipher.js';
 import { CID_SIZE, SID_SIZE, sidNonce, type DirectionByte } from './messages.js';
 
-/** AES-GCM usage limit (LESSONS.md), halved: both directions share the key. */
+/** AES-GCM usage limit (docs/DESIGN.md §10), halved: both directions share the key. */
 const RECORDS_PER_KEY = 1n << 22n;
 const HEADER_SIZE = CID_SIZE + 8;
 export const SID_RECORD_OVERHEAD = HEADER_SIZE + SID_SIZE + GCM_TAG_SIZE;
