@@ -9,23 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKey, loadKeyPair, loadPublicKey, parseKey, parsePublicKeyLine, privateKeyPem, publicKeyText, saveKeyPair } from '../../src/keys/files.js';
 import { KeyPair, PublicKey, generateKeyPair } from '../../src/keys/key.js';
-import { SealwireError } from '../../src/errors.js';
 import { testKey } from '../helpers/fixtures.js';
+import { thrown } from '../helpers/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sealwire-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const path = (name: string): string => join(dir, name);
 const mode = (p: string): number => statSync(p).mode & 0o777;
 
-function thrown(fn: () => unknown): SealwireError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SealwireError);
-    return e as SealwireError;
-  }
-  throw new Error('did not throw');
-}
 
 const posix = process.platform !== 'win32';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KnownHosts, hostPortKey } from '../../src/keys/known-hosts.js';
 import { generateKeyPair } from '../../src/keys/key.js';
-import { SealwireError } from '../../src/errors.js';
+import { thrown } from '../helpers/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sealwire-kh-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,15 +27,6 @@ const file = (text?: string): string => {
 const a = generateKeyPair('x25519').publicKey;
 const b = generateKeyPair('x25519').publicKey;
 
-function thrown(fn: () => unknown): SealwireError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SealwireError);
-    return e as SealwireError;
-  }
-  throw new Error('did not throw');
-}
 
 describe('keys/known-hosts: trust on first use', () => {
   it('treats a missing file as empty, records a key, and finds it after reloading', () => {

@@ -12,7 +12,7 @@ import { ContentType } from '../../src/record/content-type.js';
 import { FRAME_HEADER_SIZE, MAX_FRAME_BODY, MAX_PLAINTEXT } from '../../src/record/limits.js';
 import { frameHeader } from '../../src/record/frame.js';
 import type { Established, Handshake, HandshakeMessage } from '../../src/session/handshake.js';
-import { SealwireError } from '../../src/errors.js';
+import { thrown } from '../helpers/errors.js';
 import { fixtureFor, testKey } from '../helpers/fixtures.js';
 import { RecyclingKeyPoolForTestingOnly } from '../../src/keys/rsa-pool.js';
 import type { SuiteName } from '../../src/session/handshake.js';
@@ -43,15 +43,6 @@ function establish(client: Handshake, server: Handshake): { client: Established;
   return { client: got.client, server: got.server };
 }
 
-function refused(fn: () => unknown): SealwireError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SealwireError);
-    return e as SealwireError;
-  }
-  throw new Error('an oversized record was opened');
-}
 
 describe.each(availableSuites())('suite %s: the 65,536-byte record limit on receive', (name) => {
   it('over a stream: refuses 65,537 plaintext bytes, opens 65,536 and 0', async () => {
@@ -71,7 +62,7 @@ describe.each(availableSuites())('suite %s: the 65,536-byte record limit on rece
       const empty = record(0);
       expect(receive.open(ContentType.DATA, empty.header, empty.body).length).toBe(0);
       const big = record(MAX_PLAINTEXT + 1);
-      expect(refused(() => receive.open(ContentType.DATA, big.header, big.body)).code).toBe('TOO_LARGE');
+      expect(thrown(() => receive.open(ContentType.DATA, big.header, big.body)).code).toBe('TOO_LARGE');
     } finally {
       fx.close();
     }
@@ -88,11 +79,11 @@ describe('datagrams: the same limit', () => {
       const sender = new DatagramSender(client.send, cid, mode);
       const receiver = new DatagramReceiver(server.receive, mode);
       const big = sender.seal(DatagramType.DATA, Buffer.alloc(MAX_PLAINTEXT + 1, 0x62));
-      expect(refused(() => receiver.open(big)).code).toBe('TOO_LARGE');
+      expect(thrown(() => receiver.open(big)).code).toBe('TOO_LARGE');
       const ok = sender.seal(DatagramType.DATA, Buffer.alloc(1200, 0x63));
       expect(receiver.open(ok).length).toBe(1200);
       // The refused record's sequence number was never marked as seen: it is refused again for size.
-      expect(refused(() => receiver.open(big)).code).toBe('TOO_LARGE');
+      expect(thrown(() => receiver.open(big)).code).toBe('TOO_LARGE');
     } finally {
       fx.close();
     }

@@ -9,16 +9,8 @@ import { generateKeyPair } from '../../src/keys/key.js';
 import { saveKeyPair } from '../../src/keys/files.js';
 import { getSuite } from '../../src/suites/index.js';
 import { testKey } from '../helpers/fixtures.js';
+import { thrown } from '../helpers/errors.js';
 
-function thrown(fn: () => unknown): SealwireError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SealwireError);
-    return e as SealwireError;
-  }
-  throw new Error('did not throw');
-}
 
 describe('errors', () => {
   it('carries a stable code, a name and a cause', () => {

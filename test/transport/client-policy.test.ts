@@ -7,30 +7,22 @@
 import { describe, expect, it } from 'vitest';
 import { createServer, connect, type SecureSession, type UdpSession } from '../../src/index.js';
 import { SealwireError } from '../../src/errors.js';
+import { thrown } from '../helpers/errors.js';
 import { generateKeyPair } from '../../src/keys/key.js';
 import { testKey } from '../helpers/fixtures.js';
 
-function refusal(fn: () => unknown): SealwireError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SealwireError);
-    return e as SealwireError;
-  }
-  throw new Error('createServer accepted a server without a client policy');
-}
 
 describe('client policy', () => {
   it.each(['box', 'sid', 'ccm'] as const)('%s: createServer over TCP refuses a server without one, naming the three options', async (suite) => {
     const key = suite === 'box' ? generateKeyPair('x25519') : await testKey('rsa', 0);
-    const e = refusal(() => createServer({ key, suite }, () => {}));
+    const e = thrown(() => createServer({ key, suite }, () => {}));
     expect(e.code).toBe('INVALID_ARGUMENT');
     expect(e.message).toMatch(/authorizedKeys.*authorize.*anyClient/);
   });
 
   it.each(['box', 'sid'] as const)('%s: createServer over UDP refuses a server without one', async (suite) => {
     const key = suite === 'box' ? generateKeyPair('x25519') : await testKey('rsa', 0);
-    const e = refusal(() => createServer({ transport: 'udp', key, suite }, () => {}));
+    const e = thrown(() => createServer({ transport: 'udp', key, suite }, () => {}));
     expect(e.code).toBe('INVALID_ARGUMENT');
     expect(e.message).toMatch(/authorizedKeys.*authorize.*anyClient/);
   });
