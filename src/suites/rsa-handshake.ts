@@ -102,24 +102,61 @@ export abstract class RsaClientHandshake<S extends NamedState> extends SuiteHand
   }
 
   /** Throws unless the handshake is in its initial state (`start()` runs once). */
-  protected beginOnce(initialName: S['name']): void {
+  protected beginOnce(initialName: string): void {
     if (this.state.name !== initialName) throw this.fail('start() called twice');
   }
+}
 
-  /**
-   * The opening of a client that may not know the server's key: the first flight at once to a
-   * pinned key, otherwise an (empty) KeyQuery, after which the handshake is in `waiting`.
-   */
-  protected openWithKeyQuery(types: KeyQueryTypes, waiting: S, firstFlight: (server: PublicKey) => HandshakeMessage): HandshakeStep {
-    if (this.config.server.kind === 'pinned') return { send: [firstFlight(this.config.server.key)] };
-    this.state = waiting;
-    return { send: [{ type: types.query, payload: EMPTY }] };
+/** The states every KeyQuery client has, besides its own. */
+export type KeyQueryOpening = { readonly name: 'start' } | { readonly name: 'awaitKeyReply' } | { readonly name: 'done' };
+
+/** A KeyQuery suite's client flow: the query and reply types, and the server's answer to the first flight. */
+export interface KeyQueryFlow extends KeyQueryTypes {
+  readonly answer: number;
+  readonly answerName: string;
+}
+
+/**
+ * A client that may not know the server's key (secsess, ccm): the first flight at once to a
+ * pinned key, otherwise an (empty) KeyQuery, and the first flight to the key the KeyReply
+ * carries once the client's policy (fingerprint, known_hosts) accepts it. Then one answer from
+ * the server, handled by the suite in `onAnswer`, in the suite's own state `S`.
+ */
+export abstract class KeyQueryClientHandshake<S extends NamedState> extends RsaClientHandshake<S | KeyQueryOpening> {
+  protected constructor(
+    suite: string,
+    awaitingByState: Readonly<Record<(S | KeyQueryOpening)['name'], string>>,
+    knownTypes: readonly number[],
+    config: ClientConfig,
+    clientKeys: 'required' | 'none',
+    private readonly flow: KeyQueryFlow,
+  ) {
+    super(suite, awaitingByState, knownTypes, { name: 'start' }, config, clientKeys);
   }
 
-  /** The KeyReply: the server's key, checked as the client knows the server, then the first flight. */
-  protected onKeyReply(types: KeyQueryTypes, m: HandshakeMessage, firstFlight: (server: PublicKey) => HandshakeMessage): HandshakeStep {
-    const server = serverKeyFromReply(this.suite, m, types.reply, this.knownTypes, this.config.server);
-    return { send: [firstFlight(server)] };
+  /** The first flight to `server`'s key; moves the state to the suite's own awaiting state. */
+  protected abstract firstFlight(server: PublicKey): HandshakeMessage;
+  /** The server's answer (already checked to be of type `flow.answer`) in state `s`. */
+  protected abstract onAnswer(m: HandshakeMessage, s: S): HandshakeStep;
+
+  start(): HandshakeStep {
+    this.beginOnce('start');
+    if (this.config.server.kind === 'pinned') return { send: [this.firstFlight(this.config.server.key)] };
+    this.state = { name: 'awaitKeyReply' };
+    return { send: [{ type: this.flow.query, payload: EMPTY }] };
+  }
+
+  receive(m: HandshakeMessage): HandshakeStep {
+    const s = this.state;
+    switch (s.name) {
+      case 'awaitKeyReply':
+        return { send: [this.firstFlight(serverKeyFromReply(this.suite, m, this.flow.reply, this.knownTypes, this.config.server))] };
+      case 'start':
+      case 'done':
+        throw this.unexpected(m);
+    }
+    this.expect(m, this.flow.answer, this.flow.answerName);
+    return this.onAnswer(m, s as S);
   }
 }
 
