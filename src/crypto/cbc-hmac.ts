@@ -18,6 +18,13 @@ import { equalConstantTime, wipe } from './secrets.js';
 export const CBC_BLOCK_SIZE = 16;
 export const CBC_IV_SIZE = 16;
 
+/**
+ * CBC with random IVs is safe while the blocks under one key stay far below the birthday bound
+ * (2^64 blocks of 128 bits): the key turns over every 2^28 records, at most 2^28 × 4 097 ≈ 2^40
+ * blocks of 64 KiB records, where the chance of a colliding cipher block input is below 2^-48.
+ */
+export const CBC_RECORDS_PER_KEY = 1n << 28n;
+
 function cbcAlgorithm(key: Uint8Array): 'aes-128-cbc' | 'aes-256-cbc' {
   if (key.length === 16) return 'aes-128-cbc';
   if (key.length === 32) return 'aes-256-cbc';
