@@ -1,5 +1,5 @@
 /**
- * AES-CBC with HMAC-SHA256, encrypt-then-MAC (DESIGN.md §2.1), the construction of RFC 7518
+ * AES-CBC with HMAC-SHA256, encrypt-then-MAC (docs/PROTOCOLS.md), the construction of RFC 7518
  * §5.2 (A128CBC-HS256 / A256CBC-HS512) with separate keys given by the caller:
  *
  *     ciphertext = AES-CBC(encKey, iv, PKCS#7(plaintext))

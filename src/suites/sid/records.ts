@@ -6,7 +6,10 @@
  * As in the seed, the cid travels in clear (a datagram server finds the session by it) and the
  * sid is the first thing inside the encryption, compared on arrival. sealwire adds the explicit
  * 64-bit sequence number, authenticated and part of the nonce, and the direction byte in the
- * nonce, because both directions share the one AES_key the server chose (DESIGN.md §2.3).
+ * nonce. Each direction has its own key, derived from the AES_key the server chose and the
+ * transcript hash (`deriveSidKeys`), so the two legs of a handshake relayed between two servers
+ * never share keys. The associated data is `type ‖ cid ‖ seq`, never the frame header: the same
+ * record body travels over TCP and over UDP.
  *
  * `sealSidRecord` / `openSidRecord` are transport-neutral: a datagram transport opens a record,
  * then checks `seq` against its replay window (after authentication, never before). Over TCP,
