@@ -51,9 +51,8 @@ type State =
 
 const AWAITING: Record<State['name'], string> = {
   start: 'nothing (not started)',
-  awaitServerHello: "the server's key (0x01)",
-  awaitSessionOffer:
-    "the server's session offer (0x03) (if the server closed the connection: is this client's key authorized, and is the pinned server key this server's?)",
+  awaitServerHello: "the server's key (0x01) (if the server closed the connection: is this client's key authorized there?)",
+  awaitSessionOffer: "the server's session offer (0x03) (if the server closed the connection: is the pinned server key this server's?)",
   done: 'nothing (established)',
 };
 

@@ -133,7 +133,7 @@ export function encodeConfirm(c2sKey: Uint8Array, cid: Uint8Array, sid: Uint8Arr
 }
 
 /** True when `payload` is exactly the Confirm of this cid and sid under `c2sKey` (checked in constant time). */
-export function checkConfirm(c2sKey: Uint8Array, payload: Uint8Array, cid: Uint8Array, sid: Uint8Array): boolean {
+export function verifyConfirm(c2sKey: Uint8Array, payload: Uint8Array, cid: Uint8Array, sid: Uint8Array): boolean {
   if (payload.length !== CONFIRM_SIZE) return false;
   const named = payload.subarray(0, CID_SIZE);
   if (!equalConstantTime(named, cid)) return false;

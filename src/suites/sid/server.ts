@@ -27,7 +27,7 @@ import {
   MessageType,
   SESSION_OFFER_CONTEXT,
   SID_SIZE,
-  checkConfirm,
+  verifyConfirm,
   encodeOfferPlain,
   offerBinding,
   parseIdentityPlain,
@@ -106,7 +106,7 @@ export class SidServerHandshake extends RsaServerHandshake<State> {
   }
 
   private onConfirm(m: HandshakeMessage, s: Extract<State, { name: 'awaitConfirm' }>): HandshakeStep {
-    if (!checkConfirm(s.c2s, m.payload, s.cid, s.sid)) {
+    if (!verifyConfirm(s.c2s, m.payload, s.cid, s.sid)) {
       throw this.fail(
         `the Confirm (${m.payload.length} bytes) does not open under the session key: the client does not hold the private key of ${s.client.fingerprint}, or the handshake was relayed or altered`,
       );
