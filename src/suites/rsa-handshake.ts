@@ -5,8 +5,9 @@
  * - `SuiteHandshake`: the state (a tagged union named for what it awaits), `awaiting` for error
  *   messages, and failures prefixed with the suite's name.
  * - `RsaClientHandshake`: the checks of the keys the client was given (its own RSA key pair where
- *   the suite authenticates clients; a pinned server key must be RSA), and, for the suites that
- *   can learn the server's key first (secsess, ccm), the KeyQuery → KeyReply opening.
+ *   the suite authenticates clients; a pinned server key must be RSA).
+ * - `KeyQueryClientHandshake`: for the suites whose client can learn the server's key first
+ *   (secsess, ccm), the KeyQuery → KeyReply opening, then the one answer the suite handles.
  * - `RsaServerHandshake`: the server's RSA private key, the silent start, the one KeyQuery a
  *   server answers, and the authorization check, made as soon as the client's key is named and
  *   before any private-key operation.
@@ -66,7 +67,7 @@ export interface KeyQueryTypes {
   readonly reply: number;
 }
 
-/** The client side: key checks at construction, and the optional KeyQuery opening. */
+/** The client side: the checks of the keys it was given, at construction, and `start()` run once. */
 export abstract class RsaClientHandshake<S extends NamedState> extends SuiteHandshake<S> implements Handshake {
   readonly role = 'client';
   /** The client's own key pair; `null` in the suites whose clients stay anonymous. */
