@@ -5,20 +5,14 @@
  * data from sequence 0 in both directions, and the key turnover.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { constants, createCipheriv, createDecipheriv, createHash, hkdfSync, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
 import { ccmSuite } from '../../src/suites/ccm/index.js';
 import { systemRng } from '../../src/crypto/random.js';
 import { frameHeader } from '../../src/record/frame.js';
 import type { KeyPair } from '../../src/keys/key.js';
 import { testKey } from '../helpers/fixtures.js';
+import { hkdf, sha256, u64 } from './spec-primitives.js';
 
-const sha256 = (...parts: Buffer[]): Buffer => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest();
-const hkdf = (ikm: Buffer, salt: Buffer, info: string, n: number): Buffer => Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from(info), n));
-const u64 = (n: bigint): Buffer => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(n);
-  return b;
-};
 
 function ccm(key: Buffer, iv: Buffer, aad: Buffer, m: Buffer): Buffer {
   const c = createCipheriv('aes-128-ccm', key, iv, { authTagLength: 16 });

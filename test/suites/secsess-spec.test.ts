@@ -5,19 +5,14 @@
  * for it, data records start at sequence 0), of the record MAC, and of the key turnover.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { constants, createCipheriv, createDecipheriv, createHmac, hkdfSync, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, createHmac, publicEncrypt, randomBytes } from 'node:crypto';
 import { secsessSuite } from '../../src/suites/secsess/index.js';
 import { systemRng } from '../../src/crypto/random.js';
 import { frameHeader } from '../../src/record/frame.js';
 import type { KeyPair } from '../../src/keys/key.js';
 import { testKey } from '../helpers/fixtures.js';
+import { hkdf, u64 } from './spec-primitives.js';
 
-const u64 = (n: bigint): Buffer => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(n);
-  return b;
-};
-const hkdf = (ikm: Buffer, salt: Buffer, info: string, n: number): Buffer => Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from(info), n));
 
 interface Keys {
   enc: Buffer;

@@ -9,9 +9,7 @@ import {
   constants,
   createCipheriv,
   createDecipheriv,
-  createHash,
-  hkdfSync,
-  privateDecrypt,
+    privateDecrypt,
   publicEncrypt,
   randomBytes,
   type KeyObject,
@@ -21,11 +19,10 @@ import { systemRng } from '../../src/crypto/random.js';
 import type { KeyPair } from '../../src/keys/key.js';
 import type { Established, HandshakeMessage } from '../../src/session/handshake.js';
 import { testKey } from '../helpers/fixtures.js';
+import { hkdf, sha256, u64 } from './spec-primitives.js';
 
 // --- The spec's building blocks, from PROTOCOLS.md --------------------------------------------
 
-const sha256 = (...parts: Buffer[]): Buffer => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest();
-const hkdf = (ikm: Buffer, salt: Buffer, info: string, n: number): Buffer => Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from(info), n));
 const oaep = (key: KeyObject, label: string) => ({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: Buffer.from(label) });
 
 /** Hybrid(K, m) = RSA-OAEP(K, k) ‖ AES-256-GCM(k, iv = 12 zero bytes, aad = context, m) ‖ tag (16). */
@@ -45,11 +42,6 @@ function hybridOpen(key: KeyObject, sealed: Buffer, context: string, modulusByte
   return Buffer.concat([d.update(sealed.subarray(modulusBytes, sealed.length - 16)), d.final()]);
 }
 
-const u64 = (n: bigint): Buffer => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(n);
-  return b;
-};
 /** n(type, dir, seq) = type ‖ dir ‖ 0x0000 ‖ seq (u64). */
 const nonce = (type: number, dir: number, seq: bigint): Buffer => Buffer.concat([Buffer.of(type, dir, 0, 0), u64(seq)]);
 const C = 0x43;
