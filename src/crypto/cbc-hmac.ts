@@ -1,5 +1,5 @@
 /**
- * AES-CBC with HMAC-SHA256, encrypt-then-MAC (docs/DESIGN.md §2.1), the construction of RFC 7518
+ * AES-CBC with HMAC-SHA256, encrypt-then-MAC (docs/PROTOCOLS.md), the construction of RFC 7518
  * §5.2 (A128CBC-HS256 / A256CBC-HS512) with separate keys given by the caller:
  *
  *     ciphertext = AES-CBC(encKey, iv, PKCS#7(plaintext))
@@ -17,6 +17,13 @@ import { equalConstantTime, wipe } from './secrets.js';
 
 export const CBC_BLOCK_SIZE = 16;
 export const CBC_IV_SIZE = 16;
+
+/**
+ * CBC with random IVs is safe while the blocks under one key stay far below the birthday bound
+ * (2^64 blocks of 128 bits): the key turns over every 2^28 records, at most 2^28 × 4 097 ≈ 2^40
+ * blocks of 64 KiB records, where the chance of a colliding cipher block input is below 2^-48.
+ */
+export const CBC_RECORDS_PER_KEY = 1n << 28n;
 
 function cbcAlgorithm(key: Uint8Array): 'aes-128-cbc' | 'aes-256-cbc' {
   if (key.length === 16) return 'aes-128-cbc';

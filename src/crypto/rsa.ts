@@ -1,7 +1,7 @@
 /**
  * RSA through node:crypto: OAEP with SHA-256 (and MGF1-SHA-256) for encryption, PSS with SHA-256
  * for signatures, and the one hybrid sealing helper every RSA suite uses when a design asks RSA to
- * carry more than one OAEP block holds (docs/DESIGN.md §2.2).
+ * carry more than one OAEP block holds (docs/PROTOCOLS.md, RSA building blocks).
  *
  * - Keys below `RSA_MIN_BITS` are refused here too, not only where keys are loaded: a wrapper that
  *   is handed a weak key by mistake says so (`BAD_KEY`) instead of using it.
@@ -16,7 +16,7 @@ import { SealwireError } from '../errors.js';
 import { GCM_IV_SIZE, GCM_TAG_SIZE } from './aead.js';
 import { wipe } from './secrets.js';
 
-/** RSA keys below this are refused everywhere (docs/DESIGN.md §2.2). */
+/** RSA keys below this are refused everywhere (docs/SECURITY.md). */
 export const RSA_MIN_BITS = 2048;
 /** SHA-256 output size, used by OAEP twice (label hash and seed). */
 const HASH_SIZE = 32;

@@ -88,7 +88,7 @@ describe('sid over UDP (in memory)', () => {
       if (d.from === 'server' && (d.data[0]! & 0x7f) === MessageType.SESSION_OFFER) {
         // Everything the attacker needs is public: the cid (in every datagram) and C_pub (the 0x00).
         const cid = d.data.subarray(1, 9);
-        const plain = encodeOfferPlain({ cid, challenge: Buffer.alloc(16), sid: Buffer.alloc(8, 1), key: Buffer.alloc(16, 2), algo: AesAlgo.AES_128_GCM });
+        const plain = encodeOfferPlain({ cid, challenge: Buffer.alloc(16), sid: Buffer.alloc(8, 1), key: Buffer.alloc(16, 2), algo: AesAlgo.AES_128_GCM, binding: Buffer.alloc(32) });
         const fake = Buffer.concat([Buffer.of(MessageType.SESSION_OFFER), cid, sealHybrid(clientKey.publicKey.keyObject, plain, SESSION_OFFER_CONTEXT)]);
         forged++;
         return [fake, d.data];

@@ -9,13 +9,13 @@
  * and that key (the seed's own "certificates and digital signatures" future work), so it cannot
  * be swapped or replayed from another session. The client stays anonymous.
  */
-import { SealwireError } from '../../errors.js';
 import { sha256 } from '../../crypto/hash.js';
 import { oaepEncrypt, pssVerify } from '../../crypto/rsa.js';
 import { wipe } from '../../crypto/secrets.js';
 import type { PublicKey } from '../../keys/key.js';
-import type { ClientConfig, Handshake, HandshakeMessage, HandshakeStep } from '../../session/handshake.js';
-import { checkServerKey, expectMessage, handshakeError, peerRsaKey } from '../common.js';
+import type { ClientConfig, HandshakeMessage, HandshakeStep } from '../../session/handshake.js';
+import { checkServerKey, peerRsaKey } from '../common.js';
+import { RsaClientHandshake } from '../rsa-handshake.js';
 import { CLIENT_RANDOM_SIZE, KEY_EXCHANGE_LABEL, MessageType, SECRET_SIZE, parseServerKey, signedServerKey } from './messages.js';
 import { CbcmacRecordCipher, deriveCbcmacKeys } from './records.js';
 
@@ -32,27 +32,15 @@ const AWAITING: Record<State['name'], string> = {
   done: 'nothing (established)',
 };
 
-const SUITE = 'cbcmac';
-const KNOWN = Object.values(MessageType) as number[];
-const hsFail = (msg: string): SealwireError => handshakeError(SUITE, msg);
 const EMPTY = new Uint8Array(0);
 
-export class CbcmacClientHandshake implements Handshake {
-  readonly role = 'client';
-  private state: State = { name: 'start' };
-
-  constructor(private readonly config: ClientConfig) {
-    if (config.server.kind === 'pinned' && config.server.key.type !== 'rsa') {
-      throw new SealwireError('BAD_KEY', 'cbcmac: the server key must be an RSA key');
-    }
-  }
-
-  get awaiting(): string {
-    return AWAITING[this.state.name];
+export class CbcmacClientHandshake extends RsaClientHandshake<State> {
+  constructor(config: ClientConfig) {
+    super('cbcmac', AWAITING, Object.values(MessageType), { name: 'start' }, config, 'none');
   }
 
   start(): HandshakeStep {
-    if (this.state.name !== 'start') throw hsFail('start() called twice');
+    this.beginOnce('start');
     const hello = this.config.rng(CLIENT_RANDOM_SIZE);
     this.state = { name: 'awaitServerKey', hello };
     return { send: [{ type: MessageType.CLIENT_HELLO, payload: hello }] };
@@ -62,18 +50,18 @@ export class CbcmacClientHandshake implements Handshake {
     const s = this.state;
     switch (s.name) {
       case 'awaitServerKey':
-        expectMessage(SUITE, m, MessageType.SERVER_KEY, 'ServerKey', KNOWN);
+        this.expect(m, MessageType.SERVER_KEY, 'ServerKey');
         return this.onServerKey(m, s.hello);
       case 'awaitFinished': {
-        expectMessage(SUITE, m, MessageType.FINISHED, 'Finished', KNOWN);
+        this.expect(m, MessageType.FINISHED, 'Finished');
         const plain = s.receive.open(MessageType.FINISHED, 0n, EMPTY, m.payload);
-        if (!plain || plain.length !== 0) throw hsFail('the Finished does not open: the server could not decrypt our KeyExchange');
+        if (!plain || plain.length !== 0) throw this.fail('the Finished does not open: the server could not decrypt our KeyExchange');
         this.state = { name: 'done' };
         return { send: [], established: { send: s.send, receive: s.receive, peerPublicKey: s.server } };
       }
       case 'start':
       case 'done':
-        throw hsFail(`unexpected message 0x${m.type.toString(16)} (${this.awaiting})`);
+        throw this.unexpected(m);
     }
   }
 
@@ -89,11 +77,11 @@ export class CbcmacClientHandshake implements Handshake {
   private onServerKey(m: HandshakeMessage, hello: Buffer): HandshakeStep {
     this.state = { name: 'done' };
     const msg = parseServerKey(m.payload);
-    const server = peerRsaKey(SUITE, msg.serverKey, 'server');
-    checkServerKey(SUITE, this.config.server, server);
-    const session = peerRsaKey(SUITE, msg.sessionKey, 'per-session');
+    const server = peerRsaKey(this.suite, msg.serverKey, 'server');
+    checkServerKey(this.suite, this.config.server, server);
+    const session = peerRsaKey(this.suite, msg.sessionKey, 'per-session');
     if (!pssVerify(server.keyObject, signedServerKey(hello, msg.sessionKey), msg.signature)) {
-      throw hsFail(`the per-session key is not signed by the server key ${server.fingerprint}`);
+      throw this.fail(`the per-session key is not signed by the server key ${server.fingerprint}`);
     }
     const secret = this.config.rng(SECRET_SIZE);
     const block = oaepEncrypt(session.keyObject, secret, KEY_EXCHANGE_LABEL);

@@ -7,19 +7,19 @@
  * and the ciphertext, checked in constant time before decryption. Each direction has its own
  * keys.
  */
-import { CBC_IV_SIZE, cbcCiphertextLength, deriveEtmKeyPairs, etmOpen, etmSeal, rekeyEtm, type EtmKeys } from '../../crypto/cbc-hmac.js';
+import { CBC_IV_SIZE, CBC_RECORDS_PER_KEY, cbcCiphertextLength, deriveEtmKeyPairs, etmOpen, etmSeal, rekeyEtm, type EtmKeys } from '../../crypto/cbc-hmac.js';
 import { recordAad, recordAadScratch } from '../../record/aad.js';
 import { wipe } from '../../crypto/secrets.js';
 import type { Rng } from '../../crypto/random.js';
 import type { RecordCipher } from '../../record/cipher.js';
 import { MAC_SIZE } from './messages.js';
 
-/** CBC with random IVs: stay far below 2^48 blocks per key. */
-const RECORDS_PER_KEY = 1n << 32n;
+/** HKDF info of a key turnover (crypto/cbc-hmac.ts `rekeyEtm`). */
+export const CBCMAC_REKEY_INFO = 'sealwire cbcmac rekey';
 
 export class CbcmacRecordCipher implements RecordCipher {
   readonly overhead = CBC_IV_SIZE + MAC_SIZE + 1;
-  readonly recordsPerKey = RECORDS_PER_KEY;
+  readonly recordsPerKey = CBC_RECORDS_PER_KEY;
   private readonly aadPrefix = recordAadScratch();
 
   /** Takes ownership of the keys (wiped by `wipe()`). */
@@ -47,7 +47,7 @@ export class CbcmacRecordCipher implements RecordCipher {
   }
 
   next(): RecordCipher {
-    return new CbcmacRecordCipher(rekeyEtm(this.keys, 'sealwire cbcmac rekey'), this.rng);
+    return new CbcmacRecordCipher(rekeyEtm(this.keys, CBCMAC_REKEY_INFO), this.rng);
   }
 
   wipe(): void {

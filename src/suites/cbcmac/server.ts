@@ -15,8 +15,9 @@ import { oaepDecrypt, pssSign, rsaModulusBytes } from '../../crypto/rsa.js';
 import { wipe } from '../../crypto/secrets.js';
 import type { KeyPair } from '../../keys/key.js';
 import type { SessionKeySource } from '../../keys/rsa-pool.js';
-import type { Handshake, HandshakeMessage, HandshakeStep, ServerConfig } from '../../session/handshake.js';
-import { expectMessage, expectPayloadSize, handshakeError, rsaPrivate } from '../common.js';
+import type { HandshakeMessage, HandshakeStep, ServerConfig } from '../../session/handshake.js';
+import { expectPayloadSize, rsaPrivate } from '../common.js';
+import { RsaServerHandshake } from '../rsa-handshake.js';
 import {
   CLIENT_RANDOM_SIZE,
   KEY_EXCHANGE_LABEL,
@@ -38,9 +39,6 @@ const AWAITING: Record<State['name'], string> = {
   done: 'nothing (established)',
 };
 
-const SUITE = 'cbcmac';
-const KNOWN = Object.values(MessageType) as number[];
-const hsFail = (msg: string): SealwireError => handshakeError(SUITE, msg);
 const EMPTY = new Uint8Array(0);
 
 /** The per-session key for a new handshake: the prepared one, or one the pool has ready. */
@@ -52,42 +50,30 @@ function sessionKeyFor(config: ServerConfig): KeyPair {
   return key;
 }
 
-export class CbcmacServerHandshake implements Handshake {
-  readonly role = 'server';
-  private state: State;
-
-  constructor(private readonly config: ServerConfig) {
-    rsaPrivate(SUITE, config.key, 'server');
+export class CbcmacServerHandshake extends RsaServerHandshake<State> {
+  constructor(config: ServerConfig) {
     const session = sessionKeyFor(config);
-    rsaPrivate(SUITE, session, 'per-session key');
-    this.state = { name: 'awaitHello', session };
-  }
-
-  get awaiting(): string {
-    return AWAITING[this.state.name];
-  }
-
-  start(): HandshakeStep {
-    return { send: [] };
+    rsaPrivate('cbcmac', session, 'per-session key');
+    super('cbcmac', AWAITING, Object.values(MessageType), { name: 'awaitHello', session }, config);
   }
 
   receive(m: HandshakeMessage): HandshakeStep {
     const s = this.state;
     switch (s.name) {
       case 'awaitHello': {
-        expectMessage(SUITE, m, MessageType.CLIENT_HELLO, 'ClientHello', KNOWN);
-        expectPayloadSize(SUITE, m, CLIENT_RANDOM_SIZE, 'ClientHello');
+        this.expect(m, MessageType.CLIENT_HELLO, 'ClientHello');
+        expectPayloadSize(this.suite, m, CLIENT_RANDOM_SIZE, 'ClientHello');
         const sessionKey = s.session.publicKey.bytes;
-        const signature = pssSign(this.config.key.privateKey, signedServerKey(m.payload, sessionKey));
+        const signature = pssSign(this.privateKey, signedServerKey(m.payload, sessionKey));
         const payload = encodeServerKey({ serverKey: this.config.key.publicKey.bytes, sessionKey, signature });
         this.state = { name: 'awaitKeyExchange', session: s.session, transcript: Buffer.concat([m.payload, payload]) };
         return { send: [{ type: MessageType.SERVER_KEY, payload }] };
       }
       case 'awaitKeyExchange':
-        expectMessage(SUITE, m, MessageType.KEY_EXCHANGE, 'KeyExchange', KNOWN);
+        this.expect(m, MessageType.KEY_EXCHANGE, 'KeyExchange');
         return this.onKeyExchange(m, s);
       case 'done':
-        throw hsFail(`unexpected message 0x${m.type.toString(16)} after the handshake`);
+        throw this.unexpected(m);
     }
   }
 
@@ -100,12 +86,12 @@ export class CbcmacServerHandshake implements Handshake {
     // The per-session private key decrypts exactly one message, whatever happens next.
     this.state = { name: 'done' };
     const n = rsaModulusBytes(s.session.publicKey.keyObject);
-    if (m.payload.length < n + 16 + 16 + 16) throw hsFail(`KeyExchange of ${m.payload.length} bytes is too short`);
+    if (m.payload.length < n + 16 + 16 + 16) throw this.fail(`KeyExchange of ${m.payload.length} bytes is too short`);
     const block = m.payload.subarray(0, n);
     const secret = oaepDecrypt(s.session.privateKey, block, KEY_EXCHANGE_LABEL);
     if (!secret || secret.length !== SECRET_SIZE) {
       wipe(secret);
-      throw hsFail('the KeyExchange does not decrypt with this session\'s key (altered, or made for another session)');
+      throw this.fail('the KeyExchange does not decrypt with this session\'s key (altered, or made for another session)');
     }
     const keys = deriveCbcmacKeys(secret, sha256(s.transcript, block));
     wipe(secret);
@@ -115,7 +101,7 @@ export class CbcmacServerHandshake implements Handshake {
     if (!first) {
       send.wipe();
       receive.wipe();
-      throw hsFail('the KeyExchange MAC does not verify');
+      throw this.fail('the KeyExchange MAC does not verify');
     }
     const finished = Buffer.concat(send.seal(MessageType.FINISHED, 0n, EMPTY, EMPTY));
     return {

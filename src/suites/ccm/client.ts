@@ -10,13 +10,12 @@
  * talk (the seed let anyone claim any client key). The hash of the client key inside the
  * server-bound RSA block stops a man in the middle from swapping the client key in transit.
  */
-import { SealwireError } from '../../errors.js';
 import { sha256 } from '../../crypto/hash.js';
 import { oaepDecrypt, oaepEncrypt } from '../../crypto/rsa.js';
 import { equalConstantTime, wipe } from '../../crypto/secrets.js';
-import type { KeyPair, PublicKey } from '../../keys/key.js';
-import type { ClientConfig, Handshake, HandshakeMessage, HandshakeStep } from '../../session/handshake.js';
-import { expectMessage, handshakeError, rsaPrivate, serverKeyFromReply } from '../common.js';
+import type { PublicKey } from '../../keys/key.js';
+import type { ClientConfig, HandshakeMessage, HandshakeStep } from '../../session/handshake.js';
+import { KeyQueryClientHandshake, type KeyQueryFlow, type KeyQueryOpening } from '../rsa-handshake.js';
 import {
   CLIENT_KEY_EXCHANGE_LABEL,
   MessageType,
@@ -27,13 +26,9 @@ import {
 } from './messages.js';
 import { CcmRecordCipher, deriveCcmKeys } from './records.js';
 
-type State =
-  | { readonly name: 'start' }
-  | { readonly name: 'awaitKeyReply' }
-  | { readonly name: 'awaitServerKeyExchange'; readonly server: PublicKey; readonly secret: Buffer; readonly first: Buffer }
-  | { readonly name: 'done' };
+type State = { readonly name: 'awaitServerKeyExchange'; readonly server: PublicKey; readonly secret: Buffer; readonly first: Buffer };
 
-const AWAITING: Record<State['name'], string> = {
+const AWAITING: Record<(State | KeyQueryOpening)['name'], string> = {
   start: 'nothing (not started)',
   awaitKeyReply: "the server's key (KeyReply)",
   awaitServerKeyExchange:
@@ -41,49 +36,16 @@ const AWAITING: Record<State['name'], string> = {
   done: 'nothing (established)',
 };
 
-const SUITE = 'ccm';
-const KNOWN = Object.values(MessageType) as number[];
-const hsFail = (msg: string): SealwireError => handshakeError(SUITE, msg);
+const FLOW: KeyQueryFlow = {
+  query: MessageType.KEY_QUERY,
+  reply: MessageType.KEY_REPLY,
+  answer: MessageType.SERVER_KEY_EXCHANGE,
+  answerName: 'ServerKeyExchange',
+};
 
-export class CcmClientHandshake implements Handshake {
-  readonly role = 'client';
-  private state: State = { name: 'start' };
-  private readonly key: KeyPair;
-
-  constructor(private readonly config: ClientConfig) {
-    if (!config.key) throw new SealwireError('BAD_KEY', 'ccm: the client needs an RSA key pair');
-    rsaPrivate(SUITE, config.key, 'client');
-    if (config.server.kind === 'pinned' && config.server.key.type !== 'rsa') {
-      throw new SealwireError('BAD_KEY', 'ccm: the server key must be an RSA key');
-    }
-    this.key = config.key;
-  }
-
-  get awaiting(): string {
-    return AWAITING[this.state.name];
-  }
-
-  start(): HandshakeStep {
-    if (this.state.name !== 'start') throw hsFail('start() called twice');
-    if (this.config.server.kind === 'pinned') return { send: [this.clientKeyExchange(this.config.server.key)] };
-    this.state = { name: 'awaitKeyReply' };
-    return { send: [{ type: MessageType.KEY_QUERY, payload: new Uint8Array(0) }] };
-  }
-
-  receive(m: HandshakeMessage): HandshakeStep {
-    const s = this.state;
-    switch (s.name) {
-      case 'awaitKeyReply': {
-        const server = serverKeyFromReply(SUITE, m, MessageType.KEY_REPLY, KNOWN, this.config.server);
-        return { send: [this.clientKeyExchange(server)] };
-      }
-      case 'awaitServerKeyExchange':
-        expectMessage(SUITE, m, MessageType.SERVER_KEY_EXCHANGE, 'ServerKeyExchange', KNOWN);
-        return this.onServerKeyExchange(m, s);
-      case 'start':
-      case 'done':
-        throw hsFail(`unexpected message 0x${m.type.toString(16)} (${this.awaiting})`);
-    }
+export class CcmClientHandshake extends KeyQueryClientHandshake<State> {
+  constructor(config: ClientConfig) {
+    super('ccm', AWAITING, Object.values(MessageType), config, 'required', FLOW);
   }
 
   wipe(): void {
@@ -92,9 +54,9 @@ export class CcmClientHandshake implements Handshake {
   }
 
   /** ClientKeyExchange: C_pub ‖ RSA-OAEP(S_pub, secret ‖ SHA-256(C_pub)). */
-  private clientKeyExchange(server: PublicKey): HandshakeMessage {
+  protected firstFlight(server: PublicKey): HandshakeMessage {
     const secret = this.config.rng(SECRET_SIZE);
-    const clientKey = this.key.publicKey.bytes;
+    const clientKey = this.ownKey.publicKey.bytes;
     const block = Buffer.concat([secret, sha256(clientKey)]);
     const sealed = oaepEncrypt(server.keyObject, block, CLIENT_KEY_EXCHANGE_LABEL);
     wipe(block);
@@ -103,16 +65,16 @@ export class CcmClientHandshake implements Handshake {
     return { type: MessageType.CLIENT_KEY_EXCHANGE, payload };
   }
 
-  private onServerKeyExchange(m: HandshakeMessage, s: Extract<State, { name: 'awaitServerKeyExchange' }>): HandshakeStep {
+  protected onAnswer(m: HandshakeMessage, s: State): HandshakeStep {
     this.state = { name: 'done' };
-    const plain = oaepDecrypt(this.key.privateKey, m.payload, SERVER_KEY_EXCHANGE_LABEL);
+    const plain = oaepDecrypt(this.ownKey.privateKey, m.payload, SERVER_KEY_EXCHANGE_LABEL);
     try {
       if (!plain || plain.length !== SERVER_BLOCK_PLAIN_SIZE) {
-        throw hsFail(`the ServerKeyExchange (${m.payload.length} bytes) does not decrypt with this client's key`);
+        throw this.fail(`the ServerKeyExchange (${m.payload.length} bytes) does not decrypt with this client's key`);
       }
       // The seed's step 7: the secret must come back unchanged, which only the server can do.
       if (!equalConstantTime(plain.subarray(0, SECRET_SIZE), s.secret)) {
-        throw hsFail('the server did not return our secret: it could not decrypt it (check that the pinned server key is this server\'s)');
+        throw this.fail('the server did not return our secret: it could not decrypt it (check that the pinned server key is this server\'s)');
       }
       const th = sha256(s.first, m.payload);
       const keys = deriveCcmKeys(s.secret, plain.subarray(SECRET_SIZE), th);

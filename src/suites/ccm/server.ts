@@ -8,14 +8,13 @@
  * which opens only under keys derived from the nonce the server sealed to that key. Every
  * failure ends the session with a `SealwireError`; the peer only sees the connection close.
  */
-import { SealwireError } from '../../errors.js';
 import { sha256 } from '../../crypto/hash.js';
 import { oaepDecrypt, oaepEncrypt, rsaModulusBytes } from '../../crypto/rsa.js';
 import { equalConstantTime, wipe } from '../../crypto/secrets.js';
-import type { KeyObject } from 'node:crypto';
 import type { PublicKey } from '../../keys/key.js';
-import type { Handshake, HandshakeMessage, HandshakeStep, ServerConfig } from '../../session/handshake.js';
-import { checkAuthorized, checkKeyQuery, expectMessage, handshakeError, peerRsaKey, rsaPrivate } from '../common.js';
+import type { HandshakeMessage, HandshakeStep, ServerConfig } from '../../session/handshake.js';
+import { peerRsaKey } from '../common.js';
+import { RsaServerHandshake, type KeyQueryTypes } from '../rsa-handshake.js';
 import {
   CLIENT_BLOCK_PLAIN_SIZE,
   CLIENT_KEY_EXCHANGE_LABEL,
@@ -28,7 +27,7 @@ import {
 import { CcmRecordCipher, deriveCcmKeys } from './records.js';
 
 type State =
-  | { readonly name: 'awaitClientKeyExchange'; readonly keyQueried: boolean }
+  | { readonly name: 'awaitClientKeyExchange' }
   | { readonly name: 'awaitFinished'; readonly client: PublicKey; readonly th: Buffer; readonly send: CcmRecordCipher; readonly receive: CcmRecordCipher }
   | { readonly name: 'done' };
 
@@ -38,43 +37,23 @@ const AWAITING: Record<State['name'], string> = {
   done: 'nothing (established)',
 };
 
-const SUITE = 'ccm';
-const KNOWN = Object.values(MessageType) as number[];
-const hsFail = (msg: string): SealwireError => handshakeError(SUITE, msg);
+const KEY_QUERY: KeyQueryTypes = { query: MessageType.KEY_QUERY, reply: MessageType.KEY_REPLY };
 
-export class CcmServerHandshake implements Handshake {
-  readonly role = 'server';
-  private state: State = { name: 'awaitClientKeyExchange', keyQueried: false };
-  private readonly privateKey: KeyObject;
-
-  constructor(private readonly config: ServerConfig) {
-    this.privateKey = rsaPrivate(SUITE, config.key, 'server');
-  }
-
-  get awaiting(): string {
-    return AWAITING[this.state.name];
-  }
-
-  start(): HandshakeStep {
-    return { send: [] };
+export class CcmServerHandshake extends RsaServerHandshake<State> {
+  constructor(config: ServerConfig) {
+    super('ccm', AWAITING, Object.values(MessageType), { name: 'awaitClientKeyExchange' }, config);
   }
 
   receive(m: HandshakeMessage): HandshakeStep {
     const s = this.state;
     switch (s.name) {
       case 'awaitClientKeyExchange':
-        if (m.type === MessageType.KEY_QUERY && !s.keyQueried) {
-          checkKeyQuery(SUITE, m.payload);
-          this.state = { name: 'awaitClientKeyExchange', keyQueried: true };
-          return { send: [{ type: MessageType.KEY_REPLY, payload: this.config.key.publicKey.bytes }] };
-        }
-        expectMessage(SUITE, m, MessageType.CLIENT_KEY_EXCHANGE, 'ClientKeyExchange', KNOWN);
-        return this.onClientKeyExchange(m);
+        return this.answerKeyQuery(KEY_QUERY, m) ?? this.onClientKeyExchange(m);
       case 'awaitFinished':
-        expectMessage(SUITE, m, MessageType.CLIENT_FINISHED, 'ClientFinished', KNOWN);
+        this.expect(m, MessageType.CLIENT_FINISHED, 'ClientFinished');
         return this.onFinished(m, s);
       case 'done':
-        throw hsFail(`unexpected message 0x${m.type.toString(16)} after the handshake`);
+        throw this.unexpected(m);
     }
   }
 
@@ -88,14 +67,15 @@ export class CcmServerHandshake implements Handshake {
   }
 
   private onClientKeyExchange(m: HandshakeMessage): HandshakeStep {
+    this.expect(m, MessageType.CLIENT_KEY_EXCHANGE, 'ClientKeyExchange');
     this.state = { name: 'done' };
     const ckx = parseClientKeyExchange(m.payload, rsaModulusBytes(this.privateKey));
-    const client = peerRsaKey(SUITE, ckx.clientKey, 'client');
-    checkAuthorized(SUITE, this.config.authorize, client);
+    const client = peerRsaKey(this.suite, ckx.clientKey, 'client');
+    this.authorize(client);
     const plain = oaepDecrypt(this.privateKey, ckx.sealed, CLIENT_KEY_EXCHANGE_LABEL);
     try {
       if (!plain || plain.length !== CLIENT_BLOCK_PLAIN_SIZE || !equalConstantTime(plain.subarray(SECRET_SIZE), sha256(ckx.clientKey))) {
-        throw hsFail(`the ClientKeyExchange (${ckx.sealed.length}-byte block) does not decrypt with this server's key, or names another client key`);
+        throw this.fail(`the ClientKeyExchange (${ckx.sealed.length}-byte block) does not decrypt with this server's key, or names another client key`);
       }
       const secret = plain.subarray(0, SECRET_SIZE);
       const serverNonce = this.config.rng(SERVER_NONCE_SIZE);
@@ -121,7 +101,7 @@ export class CcmServerHandshake implements Handshake {
   private onFinished(m: HandshakeMessage, s: Extract<State, { name: 'awaitFinished' }>): HandshakeStep {
     const th = s.receive.open(MessageType.CLIENT_FINISHED, 0n, new Uint8Array(0), m.payload);
     if (!th || !equalConstantTime(th, s.th)) {
-      throw hsFail(`the client's Finished does not open: the client does not hold the private key of ${s.client.fingerprint}, or the handshake was altered`);
+      throw this.fail(`the client's Finished does not open: the client does not hold the private key of ${s.client.fingerprint}, or the handshake was altered`);
     }
     this.state = { name: 'done' };
     return { send: [], established: { send: s.send, receive: s.receive, peerPublicKey: s.client } };

@@ -14,7 +14,7 @@
  * - MSG_LENGTH must equal the length of MSG; PKCS#7 padding follows it.
  */
 import { SealwireError } from '../../errors.js';
-import { CBC_IV_SIZE, cbcCiphertextLength, deriveEtmKeyPairs, etmOpen, etmSeal, rekeyEtm, type EtmKeys } from '../../crypto/cbc-hmac.js';
+import { CBC_IV_SIZE, CBC_RECORDS_PER_KEY, cbcCiphertextLength, deriveEtmKeyPairs, etmOpen, etmSeal, rekeyEtm, type EtmKeys } from '../../crypto/cbc-hmac.js';
 import { recordAad, recordAadScratch } from '../../record/aad.js';
 import { HMAC_SHA256_SIZE } from '../../crypto/hmac.js';
 import { wipe } from '../../crypto/secrets.js';
@@ -23,9 +23,7 @@ import type { RecordCipher } from '../../record/cipher.js';
 
 const INNER_HEADER = 8 + 4;
 const MAX_NONCE = 0xffff_ffff_ffff_ffffn;
-/** CBC with random IVs: stay far below 2^48 blocks per key (2^32 records of up to 4096 blocks). */
-const RECORDS_PER_KEY = 1n << 32n;
-const REKEY_INFO = 'sealwire secsess rekey';
+export const SECSESS_REKEY_INFO = 'sealwire secsess rekey';
 
 /** The nonce state one direction shares between its key epochs. */
 interface NonceState {
@@ -34,7 +32,7 @@ interface NonceState {
 
 export class SecsessRecordCipher implements RecordCipher {
   readonly overhead = CBC_IV_SIZE + INNER_HEADER + 1 + HMAC_SHA256_SIZE;
-  readonly recordsPerKey = RECORDS_PER_KEY;
+  readonly recordsPerKey = CBC_RECORDS_PER_KEY;
   private readonly aad = recordAadScratch();
 
   /** Takes ownership of the keys (wiped by `wipe()`). */
@@ -88,7 +86,7 @@ export class SecsessRecordCipher implements RecordCipher {
   }
 
   next(): RecordCipher {
-    return new SecsessRecordCipher(rekeyEtm(this.keys, REKEY_INFO), this.rng, this.nonce);
+    return new SecsessRecordCipher(rekeyEtm(this.keys, SECSESS_REKEY_INFO), this.rng, this.nonce);
   }
 
   wipe(): void {

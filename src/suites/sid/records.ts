@@ -6,7 +6,10 @@
  * As in the seed, the cid travels in clear (a datagram server finds the session by it) and the
  * sid is the first thing inside the encryption, compared on arrival. sealwire adds the explicit
  * 64-bit sequence number, authenticated and part of the nonce, and the direction byte in the
- * nonce, because both directions share the one AES_key the server chose (docs/DESIGN.md §2.3).
+ * nonce. Each direction has its own key, derived from the AES_key the server chose and the
+ * transcript hash (`deriveSidKeys`), so the two legs of a handshake relayed between two servers
+ * never share keys. The associated data is `type ‖ cid ‖ seq`, never the frame header: the same
+ * record body travels over TCP and over UDP.
  *
  * `sealSidRecord` / `openSidRecord` are transport-neutral: a datagram transport opens a record,
  * then checks `seq` against its replay window (after authentication, never before). Over TCP,
@@ -16,15 +19,19 @@ import { GCM_TAG_SIZE, gcmOpen, gcmSeal } from '../../crypto/aead.js';
 import { hkdfSha256 } from '../../crypto/hkdf.js';
 import { equalConstantTime, wipe } from '../../crypto/secrets.js';
 import type { RecordCipher } from '../../record/cipher.js';
-import { CID_SIZE, SID_SIZE, sidNonce, type DirectionByte } from './messages.js';
+import { AES_KEY_SIZE, CID_SIZE, SID_SIZE, sidNonce, type DirectionByte } from './messages.js';
 
-/** AES-GCM usage limit (docs/DESIGN.md §10), halved: both directions share the key. */
-const RECORDS_PER_KEY = 1n << 22n;
+/** Records per key and direction: 2^22, well inside AES-GCM's usage limit (docs/DESIGN.md §10). */
+export const SID_RECORDS_PER_KEY = 1n << 22n;
+/** HKDF info of the record keys (the transcript hash is the salt). */
+export const SID_RECORD_KEYS_INFO = 'sealwire sid v2 record keys';
+/** HKDF info of a key turnover, followed by the direction's letter ('C' or 'S'). */
+export const SID_REKEY_INFO = 'sealwire sid rekey ';
 const HEADER_SIZE = CID_SIZE + 8;
 export const SID_RECORD_OVERHEAD = HEADER_SIZE + SID_SIZE + GCM_TAG_SIZE;
 
 export interface SidRecordKeys {
-  /** AES_key (16 bytes); both directions start from the same one. */
+  /** This direction's AES-128 key (16 bytes). */
   readonly key: Buffer;
   readonly cid: Uint8Array;
   readonly sid: Uint8Array;
@@ -72,7 +79,7 @@ export function openSidRecord(k: SidRecordKeys, type: number, body: Uint8Array):
 /** One direction of a `sid` session over a stream: the explicit sequence must be the implicit one. */
 export class SidRecordCipher implements RecordCipher {
   readonly overhead = SID_RECORD_OVERHEAD;
-  readonly recordsPerKey = RECORDS_PER_KEY;
+  readonly recordsPerKey = SID_RECORDS_PER_KEY;
 
   /** Takes ownership of `keys.key` (wiped by `wipe()`). */
   constructor(private readonly keys: SidRecordKeys) {}
@@ -87,11 +94,20 @@ export class SidRecordCipher implements RecordCipher {
   }
 
   next(): RecordCipher {
-    const info = `sealwire sid rekey ${String.fromCharCode(this.keys.direction)}`;
+    const info = SID_REKEY_INFO + String.fromCharCode(this.keys.direction);
     return new SidRecordCipher({ ...this.keys, key: hkdfSha256(this.keys.key, Buffer.alloc(0), info, this.keys.key.length) });
   }
 
   wipe(): void {
     wipe(this.keys.key);
   }
+}
+
+/**
+ * The two directions' record keys: HKDF-SHA256(ikm = AES_key, salt = th, info =
+ * "sealwire sid v2 record keys") → 32 bytes, client→server key first.
+ */
+export function deriveSidKeys(aesKey: Uint8Array, th: Uint8Array): { c2s: Buffer; s2c: Buffer } {
+  const okm = hkdfSha256(aesKey, th, SID_RECORD_KEYS_INFO, 2 * AES_KEY_SIZE);
+  return { c2s: okm.subarray(0, AES_KEY_SIZE), s2c: okm.subarray(AES_KEY_SIZE) };
 }
