@@ -3,6 +3,7 @@
  * (DESIGN.md §7). Never a stack trace for an expected failure; never key material or plaintext.
  */
 import { SealwireError } from '../errors.js';
+import { escapeText } from '../text/escape.js';
 
 /** A wrong command line: exit code 2. */
 export class UsageError extends Error {
@@ -13,19 +14,22 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-/** Prints `sealwire: <message>` for an error and returns the exit code it deserves. */
+/**
+ * Prints `sealwire: <message>` for an error and returns the exit code it deserves. The message is
+ * escaped (text/escape.ts): it may carry a peer's string, such as a server's refusal reason.
+ */
 export function reportError(e: unknown, command?: string): number {
   const prefix = command ? `sealwire ${command}` : 'sealwire';
   if (e instanceof UsageError) {
-    process.stderr.write(`${prefix}: ${e.message} (see --help)\n`);
+    process.stderr.write(`${prefix}: ${escapeText(e.message)} (see --help)\n`);
     return EXIT_USAGE;
   }
   if (e instanceof SealwireError) {
-    process.stderr.write(`${prefix}: ${e.message} [${e.code}]\n`);
+    process.stderr.write(`${prefix}: ${escapeText(e.message)} [${e.code}]\n`);
     return EXIT_FAILURE;
   }
   const msg = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`${prefix}: ${msg.split('\n')[0]}\n`);
+  process.stderr.write(`${prefix}: ${escapeText(msg.split('\n')[0]!)}\n`);
   return EXIT_FAILURE;
 }
 

@@ -5,7 +5,7 @@
  * to its sender; without it, received data goes to stdout. Session events go to stderr, one line
  * each, with the peer's fingerprint; never data or keys.
  */
-import { serveUntilSignal } from '../serving.js';
+import { logLine, serveUntilSignal } from '../serving.js';
 import type { Command } from 'commander';
 import { loadKeyPair } from '../../keys/files.js';
 import { loadAuthorizedKeys } from '../../keys/authorized-keys.js';
@@ -56,7 +56,7 @@ async function serve(opts: ServeOptions): Promise<number> {
   const authorizedKeys = opts.authorizedKeys ? loadAuthorizedKeys(opts.authorizedKeys) : undefined;
   const server = new SealwireServer({ key, suite, authorizedKeys, handshakeTimeout });
   server.on('session', (session: SecureSession) => {
-    process.stderr.write(`session from ${who(session)}: ${suite}, client ${session.fingerprint ?? 'anonymous'}\n`);
+    logLine(`session from ${who(session)}: ${suite}, client ${session.fingerprint ?? 'anonymous'}`);
     if (opts.echo) {
       session.pipe(session);
     } else {
@@ -64,17 +64,17 @@ async function serve(opts: ServeOptions): Promise<number> {
       // The client half-closed: nothing more is coming, so end our side too.
       session.on('end', () => session.end());
     }
-    session.on('close', () => process.stderr.write(`session from ${who(session)} closed\n`));
+    session.on('close', () => logLine(`session from ${who(session)} closed`));
   });
   server.on('handshakeError', (err: SealwireError, info: ConnectionInfo) => {
-    process.stderr.write(`handshake from ${who(info)} failed: ${err.message} [${err.code}]\n`);
+    logLine(`handshake from ${who(info)} failed: ${err.message} [${err.code}]`);
   });
   server.on('sessionError', (err: SealwireError, session: SecureSession) => {
-    process.stderr.write(`session from ${who(session)} failed: ${err.message} [${err.code}]\n`);
+    logLine(`session from ${who(session)} failed: ${err.message} [${err.code}]`);
   });
   const addr = await server.listen(port, opts.host);
   // After listen, errors are accept failures (EMFILE...): reported, never fatal.
-  server.on('error', (err: SealwireError) => process.stderr.write(`server: ${err.message} [${err.code}]\n`));
-  await serveUntilSignal(addr.address, addr.port, () => server.close(), (line) => process.stderr.write(`${line}\n`));
+  server.on('error', (err: SealwireError) => logLine(`server: ${err.message} [${err.code}]`));
+  await serveUntilSignal(addr.address, addr.port, () => server.close(), logLine);
   return 0;
 }
