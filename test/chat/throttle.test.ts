@@ -13,19 +13,8 @@ import {
   retryAfterSeconds,
   sourceOf,
   throttledReason,
-  type ThrottlePolicy,
 } from '../../src/chat/throttle.js';
-
-/** Checks a tireless guesser can get in `windowMs`, worked out from the policy alone. */
-export function maxChecksIn(windowMs: number, p: ThrottlePolicy = DEFAULT_THROTTLE): number {
-  let t = 0;
-  let checks = 0;
-  for (let failures = 0; t <= windowMs; failures++) {
-    checks++;
-    t += backoffMs(failures + 1, p.freeFailures, p.baseDelayMs, p.maxDelayMs);
-  }
-  return checks;
-}
+import { maxChecksIn } from './throttle-bound.js';
 
 /**
  * A guesser that tries every `everyMs` against `account` from `source`, each check taking
