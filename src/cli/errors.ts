@@ -3,7 +3,10 @@
  * (DESIGN.md §7). Never a stack trace for an expected failure; never key material or plaintext.
  */
 import { SealwireError } from '../errors.js';
-import { escapeText } from '../text/escape.js';
+import { escapeText, peerText } from '../text/escape.js';
+
+/** Longest message of an unexpected error printed (code points). */
+const MAX_ERROR_CHARS = 1000;
 
 /** A wrong command line: exit code 2. */
 export class UsageError extends Error {
@@ -29,7 +32,8 @@ export function reportError(e: unknown, command?: string): number {
     return EXIT_FAILURE;
   }
   const msg = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`${prefix}: ${escapeText(msg.split('\n')[0]!)}\n`);
+  // Escaped whole (a newline becomes \u000a), so a peer's multi-line reason shows in full on one line.
+  process.stderr.write(`${prefix}: ${peerText(msg, MAX_ERROR_CHARS)}\n`);
   return EXIT_FAILURE;
 }
 
