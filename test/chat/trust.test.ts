@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeFileSync } from 'node:fs';
-import { generateKeyPair, createServer, loadKeyPair, type SealwireServer } from '../../src/index.js';
+import { createServer, loadKeyPair, type SealwireServer } from '../../src/index.js';
 import { listenChat, connectChat, type ChatListener } from '../../src/chat/net.js';
 import { ChatClient, ChatRefusedError, type ChatEvent } from '../../src/chat/client.js';
 import { ChatServer } from '../../src/chat/server.js';
@@ -22,8 +22,8 @@ import { reportError } from '../../src/cli/errors.js';
 import { logLine } from '../../src/cli/serving.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { CHEAP_PASSWORD_COST_FOR_TESTING_ONLY as cost, ChatProcess, Events, lossyDatagramPair } from './helpers.js';
+import { startRoom, type TestRoom } from './room.js';
 
-const serverKey = generateKeyPair('x25519');
 const PW = 'correct horse battery';
 // eslint-disable-next-line no-control-regex
 const TERMINAL_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f]/u;
@@ -127,26 +127,20 @@ describe("no server drives a client's terminal", () => {
 });
 
 describe('names and texts on the chat server', () => {
-  let listener: ChatListener;
+  let room: TestRoom;
   let now = 0;
-  const open: ChatClient[] = [];
   const store = memoryAccountStore();
 
   beforeAll(async () => {
     // An account from before the naming rule: it keeps signing in.
     store.create('-legacy', await hashPassword(PW, cost), 0);
-    listener = await listenChat({ server: { key: serverKey, anyClient: true }, transport: 'tcp', store, passwordCost: cost, clock: () => now });
+    room = await startRoom({ store, clock: () => now }, PW);
   });
   afterAll(async () => {
-    await Promise.all(open.map((c) => c.quit()));
-    await listener.close();
+    await room?.close();
   });
 
-  const join = async (user: string, signup = false, password = PW): Promise<{ client: ChatClient; events: Events }> => {
-    const client = await connectChat({ port: listener.port, serverKey: serverKey.publicKey, transport: 'tcp' }, { user, password, signup });
-    open.push(client);
-    return { client, events: new Events(client) };
-  };
+  const join = (user: string, signup = false): ReturnType<TestRoom['join']> => room.join(user, signup);
   const refusal = (p: Promise<unknown>): Promise<string> =>
     p.then(
       () => 'accepted',
