@@ -255,27 +255,31 @@ export class ChatServer extends EventEmitter {
       this.refuse(conn, msg.t, this.fullReason());
       return;
     }
-    // The backoff (throttle.ts): one check in flight per account, a bounded number per source,
-    // and waits after failures. Unknown and malformed names are throttled like real ones.
-    const account = `${msg.t === 'signup' ? '+' : ''}${USER_NAME.test(msg.user) ? msg.user.toLowerCase() : '?'}`;
+    // The backoff (throttle.ts): waits after failures, one check in flight per account (per known
+    // device), a bounded number per source. Unknown and malformed names are throttled like real ones.
+    const name = USER_NAME.test(msg.user) ? msg.user.toLowerCase() : '?';
+    const account = `${msg.t === 'signup' ? '+' : ''}${name}`;
     const source = sourceOf(conn.channel.remote);
-    if (msg.t === 'signin') this.signInStats.attempts++;
-    const gate = this.throttle.begin(account, source);
+    const device = conn.channel.peerPublicKey?.fingerprint;
+    let slot = account;
+    if (msg.t === 'signin') {
+      this.signInStats.attempts++;
+      const verdict = await this.throttle.check(account, source, this.clock(), device);
+      if (!verdict.ok) return this.refuseThrottled(conn, msg.t, account, verdict.retryAfterMs);
+      slot = verdict.slot;
+    }
+    // No await between check and begin: a parallel attempt finds the slot taken.
+    const gate = this.throttle.begin(slot, source);
     if (!gate.ok) return this.refuseThrottled(conn, msg.t, account, gate.retryAfterMs);
     let result: { ok: true; name: string } | { ok: false; reason: string };
     try {
-      if (msg.t === 'signin') {
-        const verdict = await this.throttle.check(account, source, this.clock());
-        if (!verdict.ok) return this.refuseThrottled(conn, msg.t, account, verdict.retryAfterMs);
-        this.quiet.delete(account);
-      }
+      if (msg.t === 'signin') this.quiet.delete(account);
       result = await this.hashJob(msg);
-      if (msg.t === 'signin' && (result.ok || result.reason === WRONG_CREDENTIALS)) {
-        if (result.ok) await this.throttle.succeeded(account, source, this.clock());
-        else await this.throttle.failed(account, source, this.clock());
-      }
+      // A sign-up or sign-in that succeeds makes this device and source known for the account.
+      if (result.ok) await this.throttle.succeeded(name, source, this.clock(), device);
+      else if (msg.t === 'signin' && result.reason === WRONG_CREDENTIALS) await this.throttle.failed(account, source, this.clock(), device);
     } finally {
-      this.throttle.end(account, source);
+      this.throttle.end(slot, source);
     }
     if (conn.state !== 'authenticating') return; // the session went away meanwhile
     if (!result.ok) {

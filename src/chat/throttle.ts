@@ -10,6 +10,9 @@
  *   `baseDelayMs · 2^(failures − freeFailures − 1)`, capped at `maxDelayMs`, counted from the last
  *   failure. A success clears the account's count; a count is forgotten `forgetAfterMs` after its
  *   last failure. Unknown names are throttled exactly like real ones, so the answer tells nothing.
+ * - **Known devices.** A client key that has signed in to an account before (remembered
+ *   `knownForMs`) skips the account's and the source's waits and has a count of its own, with the
+ *   same doubling: a guesser (who does not hold that key) cannot lock the owner out.
  * - **Per source address** (IPv4 address, IPv6 /64): a source that has failed against more than
  *   `sourceFreeAccounts` distinct accounts waits too, with the same doubling but a short cap
  *   (`sourceMaxDelayMs`), and never for an account that has signed in from that source before:
@@ -36,7 +39,8 @@ export interface ThrottlePolicy {
   readonly sourceMaxDelayMs: number;
   /** Failures are forgotten this long after the last one (ms). */
   readonly forgetAfterMs: number;
-  /** How long an account that signed in from a source stays exempt from that source's wait (ms). */
+  /** How long an account that signed in from a source, or with a client key, stays exempt from
+   * that source's and that account's waits (ms). */
   readonly knownForMs: number;
   /** Password checks one source address may have waiting or running at once. */
   readonly maxPendingPerSource: number;
@@ -65,7 +69,8 @@ export interface ThrottleEntry {
 
 /**
  * Where throttle state lives. Keys are short ASCII strings (`a:<account>`, `s:<source>`,
- * `f:<source>|<account>`, `k:<source>|<account>`). Asynchronous so that a shared database can back
+ * `f:<source>|<account>`, `k:<source>|<account>`, `d:<account>#<key>`, `c:<account>#<key>`;
+ * `<key>` is a client key's fingerprint). Asynchronous so that a shared database can back
  * it; such a store should update an entry atomically (read, change and write in one statement).
  */
 export interface ThrottleStore {
@@ -111,6 +116,9 @@ const MAX_ADMITTED = 10_000;
 
 /** An attempt may go ahead, or must wait `retryAfterMs`. */
 export type Verdict = { readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number };
+/** `check`'s answer: when ok, `slot` names the check to reserve with `begin` (the account, or the
+ * account and a known device, whose checks do not wait for a guesser's). */
+export type CheckVerdict = { readonly ok: true; readonly slot: string } | { readonly ok: false; readonly retryAfterMs: number };
 
 /** How long after the last failure the next attempt must wait, for `count` failures. */
 export function backoffMs(count: number, free: number, baseMs: number, capMs: number): number {
@@ -165,8 +173,9 @@ export class SignInThrottle {
   }
 
   /**
-   * Reserves the one check of `account` and a pending slot of `source`, synchronously (call it
-   * before anything asynchronous). Returns a verdict; when ok, call `end` once the attempt is over.
+   * Reserves the one check of `account` (a `slot` from `check`) and a pending place of `source`,
+   * synchronously: call it right after `check`, with no await between, and call `end` once the
+   * attempt is over (after `failed` or `succeeded`), so the next check sees the outcome.
    */
   begin(account: string, source: string): Verdict {
     if (this.inFlight.has(account)) return { ok: false, retryAfterMs: 1000 };
@@ -186,12 +195,18 @@ export class SignInThrottle {
   }
 
   /**
-   * Whether an attempt on `account` from `source` may be checked at `now`. An attempt let through
-   * while its source waits between attempts starts that source's next wait at once, so parallel
-   * attempts from one source cannot all pass before the first failure is counted.
+   * Whether an attempt on `account` from `source` (with the client key `device`, a fingerprint,
+   * when the suite has one) may be checked at `now`. An attempt let through while its source waits
+   * between attempts starts that source's next wait at once, so parallel attempts from one source
+   * cannot all pass before the first failure is counted.
    */
-  async check(account: string, source: string, now: number): Promise<Verdict> {
+  async check(account: string, source: string, now: number, device?: string): Promise<CheckVerdict> {
     const p = this.policy;
+    if (device !== undefined && (await this.store.get(`d:${account}#${device}`, now))) {
+      const own = await this.store.get(`c:${account}#${device}`, now);
+      const wait = own ? own.last + backoffMs(own.count, p.freeFailures, p.baseDelayMs, p.maxDelayMs) - now : 0;
+      return wait > 0 ? { ok: false, retryAfterMs: wait } : { ok: true, slot: `${account}#${device}` };
+    }
     const acct = await this.store.get(`a:${account}`, now);
     const src = await this.store.get(`s:${source}`, now);
     const known = src && src.count > p.sourceFreeAccounts ? await this.store.get(`k:${source}|${account}`, now) : undefined;
@@ -208,12 +223,17 @@ export class SignInThrottle {
       this.admitted.set(source, now);
       while (this.admitted.size > MAX_ADMITTED) this.admitted.delete(this.admitted.keys().next().value!);
     }
-    return { ok: true };
+    return { ok: true, slot: account };
   }
 
-  /** Counts a wrong password (or unknown name) for `account` from `source`. */
-  async failed(account: string, source: string, now: number): Promise<void> {
+  /** Counts a wrong password (or unknown name) for `account` from `source` (see `check`). */
+  async failed(account: string, source: string, now: number, device?: string): Promise<void> {
     const expires = now + this.policy.forgetAfterMs;
+    if (device !== undefined && (await this.store.get(`d:${account}#${device}`, now))) {
+      const own = await this.store.get(`c:${account}#${device}`, now);
+      await this.store.put(`c:${account}#${device}`, { count: (own?.count ?? 0) + 1, last: now, expires });
+      return;
+    }
     const acct = await this.store.get(`a:${account}`, now);
     await this.store.put(`a:${account}`, { count: (acct?.count ?? 0) + 1, last: now, expires });
     const pair = `f:${source}|${account}`;
@@ -223,9 +243,17 @@ export class SignInThrottle {
     await this.store.put(`s:${source}`, { count: (src?.count ?? 0) + (seen ? 0 : 1), last: now, expires });
   }
 
-  /** A correct password: clears the account's failures and remembers the account at `source`. */
-  async succeeded(account: string, source: string, now: number): Promise<void> {
+  /**
+   * A correct password: clears the account's failures (and the device's), and remembers the
+   * account at `source` and the device for the account.
+   */
+  async succeeded(account: string, source: string, now: number, device?: string): Promise<void> {
+    const expires = now + this.policy.knownForMs;
     await this.store.delete(`a:${account}`);
-    await this.store.put(`k:${source}|${account}`, { count: 1, last: now, expires: now + this.policy.knownForMs });
+    await this.store.put(`k:${source}|${account}`, { count: 1, last: now, expires });
+    if (device !== undefined) {
+      await this.store.delete(`c:${account}#${device}`);
+      await this.store.put(`d:${account}#${device}`, { count: 1, last: now, expires });
+    }
   }
 }

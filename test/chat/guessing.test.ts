@@ -2,7 +2,8 @@
  * Online password guessing over real sessions (loopback TCP, the box suite, Argon2id at its real
  * interactive cost): guessers with a fresh client key per attempt hammer one account in parallel
  * for a window; only a handful of their attempts are even checked, every other one is answered
- * "too many attempts, try again in N s" at once, and another user signs in within seconds.
+ * "too many attempts, try again in N s" at once, and another user signs in within seconds, as does
+ * the account's owner with the client key she signed in with before.
  *
  * The window is 8 s here (SEALWIRE_GUESS_WINDOW_MS=60000 runs the full minute; the unit test in
  * throttle.test.ts covers the minute with a fake clock). The bound is the policy's own: the checks
@@ -32,9 +33,10 @@ describe('online guessing against one account over real sessions', () => {
     await listener?.close();
   });
 
-  const attempt = async (user: string, password: string, signup = false): Promise<string> => {
-    // A fresh client key for every attempt, as a guesser would use.
-    const client = await connectChat({ port: listener.port, serverKey: serverKey.publicKey, key: generateKeyPair('x25519'), transport: 'tcp' }, { user, password, signup });
+  const aliceKey = generateKeyPair('x25519');
+  const attempt = async (user: string, password: string, signup = false, key = generateKeyPair('x25519')): Promise<string> => {
+    // A fresh client key for every attempt (the default), as a guesser would use.
+    const client = await connectChat({ port: listener.port, serverKey: serverKey.publicKey, key, transport: 'tcp' }, { user, password, signup });
     await client.quit();
     return 'welcome';
   };
@@ -44,9 +46,9 @@ describe('online guessing against one account over real sessions', () => {
   };
 
   it(
-    `checks at most the policy's bound of guesses in ${WINDOW_MS / 1000} s and lets another user sign in within seconds`,
+    `checks at most the policy's bound of guesses in ${WINDOW_MS / 1000} s and lets another user, and the owner's known key, sign in within seconds`,
     async () => {
-      await attempt('alice', 'alice-real-password', true);
+      await attempt('alice', 'alice-real-password', true, aliceKey);
       await attempt('bob', 'bob-real-password', true);
       const stats = listener.chat.signInStats;
       const before = { ...stats };
@@ -64,14 +66,18 @@ describe('online guessing against one account over real sessions', () => {
       const t0 = performance.now();
       expect(await attempt('bob', 'bob-real-password')).toBe('welcome');
       const bobMs = performance.now() - t0;
+      // Alice herself, with the client key she signed up with: the guesser cannot lock her out.
+      const t1 = performance.now();
+      expect(await attempt('alice', 'alice-real-password', false, aliceKey)).toBe('welcome');
+      const aliceMs = performance.now() - t1;
       await guessing;
       const elapsed = performance.now() - start;
 
       const wrong = answers.get('wrong user name or password') ?? 0;
       const throttled = [...answers].filter(([r]) => retryAfterSeconds(r) !== undefined).reduce((n, [, c]) => n + c, 0);
       const made = [...answers.values()].reduce((a, b) => a + b, 0);
-      const checked = stats.checked - before.checked - 1; // bob's check is not the guessers'
-      const figures = `window ${Math.round(elapsed)} ms: ${made} attempts, ${checked} checked (bound ${maxChecksIn(elapsed)}), ${throttled} throttled; bob signed in in ${Math.round(bobMs)} ms`;
+      const checked = stats.checked - before.checked - 2; // bob's and alice's checks are not the guessers'
+      const figures = `window ${Math.round(elapsed)} ms: ${made} attempts, ${checked} checked (bound ${maxChecksIn(elapsed)}), ${throttled} throttled; bob signed in in ${Math.round(bobMs)} ms, alice with her key in ${Math.round(aliceMs)} ms`;
       if (process.env['SEALWIRE_FIGURES']) console.log(figures);
 
       // Every answer is a wrong password (checked) or the backoff's (not checked); nothing else.
@@ -80,6 +86,7 @@ describe('online guessing against one account over real sessions', () => {
       expect(checked, figures).toBeLessThanOrEqual(maxChecksIn(elapsed));
       expect(throttled, figures).toBeGreaterThan(checked);
       expect(bobMs, figures).toBeLessThan(10_000);
+      expect(aliceMs, figures).toBeLessThan(10_000);
       // The operator's log shows the backoff once per stretch, not once per attempt.
       expect(logs.filter((l) => /too many attempts/.test(l)).length).toBeLessThanOrEqual(checked + 1);
     },

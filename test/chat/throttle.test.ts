@@ -31,11 +31,9 @@ async function guess(throttle: SignInThrottle, account: string, source: string, 
       busyUntil = -1;
     }
     attempts++;
-    if (!throttle.begin(account, source).ok) continue; // a check is in flight
-    if (!(await throttle.check(account, source, now)).ok) {
-      throttle.end(account, source);
-      continue;
-    }
+    const verdict = await throttle.check(account, source, now);
+    if (!verdict.ok) continue;
+    if (!throttle.begin(verdict.slot, source).ok) continue; // a check is in flight
     checked++;
     busyUntil = now + checkMs;
   }
@@ -58,7 +56,7 @@ describe('sign-in backoff per account', () => {
     expect(checked).toBeGreaterThanOrEqual(DEFAULT_THROTTLE.freeFailures + 1);
     // Another user behind the same address, in the middle of it all: no wait at all.
     expect(throttle.begin('bob', '127.0.0.1').ok).toBe(true);
-    expect(await throttle.check('bob', '127.0.0.1', 30_000)).toEqual({ ok: true });
+    expect(await throttle.check('bob', '127.0.0.1', 30_000)).toEqual({ ok: true, slot: 'bob' });
   });
 
   it('doubles the wait after the free failures, up to the cap', () => {
@@ -73,7 +71,7 @@ describe('sign-in backoff per account', () => {
     for (let i = 0; i < 5; i++) await throttle.failed('alice', 'a', 1000 * i);
     // 5 failures: wait 2 s after the last one (at 4 s).
     expect(await throttle.check('alice', 'a', 4500)).toEqual({ ok: false, retryAfterMs: 1500 });
-    expect(await throttle.check('alice', 'a', 6000)).toEqual({ ok: true });
+    expect(await throttle.check('alice', 'a', 6000)).toEqual({ ok: true, slot: 'alice' });
   });
 
   it('clears the count on success, and forgets it after a quiet while', async () => {
@@ -104,6 +102,27 @@ describe('sign-in backoff per account', () => {
     throttle.end('a', '10.0.0.1');
     expect(throttle.begin('d', '10.0.0.1').ok).toBe(false); // d is in flight from the other source
     expect(throttle.begin('e', '10.0.0.1').ok).toBe(true);
+  });
+});
+
+describe('sign-in backoff and known client keys', () => {
+  it("lets the owner's known client key in while a guesser holds the account's wait; the key has a count of its own", async () => {
+    const throttle = new SignInThrottle(memoryThrottleStore());
+    await throttle.succeeded('alice', '10.0.0.9', 0, 'SHA256:owner');
+    for (let i = 0; i < 10; i++) await throttle.failed('alice', '10.0.0.1', 1000); // a guesser, fresh keys
+    expect(await throttle.check('alice', '10.0.0.1', 1000, 'SHA256:fresh')).toEqual({ ok: false, retryAfterMs: 30_000 });
+    const owner = await throttle.check('alice', '10.0.0.1', 1000, 'SHA256:owner');
+    expect(owner).toEqual({ ok: true, slot: 'alice#SHA256:owner' });
+    // The guesser's check in flight does not hold the owner's.
+    expect(throttle.begin('alice', '10.0.0.1').ok).toBe(true);
+    expect(throttle.begin('alice#SHA256:owner', '10.0.0.1').ok).toBe(true);
+    // The owner's typos count for the owner's key only, with the same doubling.
+    for (let i = 0; i < 4; i++) await throttle.failed('alice', '10.0.0.1', 2000, 'SHA256:owner');
+    expect(await throttle.check('alice', '10.0.0.1', 2000, 'SHA256:owner')).toEqual({ ok: false, retryAfterMs: 1000 });
+    expect(await throttle.check('alice', '10.0.0.1', 2000, 'SHA256:fresh')).toEqual({ ok: false, retryAfterMs: 29_000 });
+    // A key known for another account is not known for this one.
+    await throttle.succeeded('bob', '10.0.0.1', 3000, 'SHA256:bobs');
+    expect((await throttle.check('alice', '10.0.0.1', 3000, 'SHA256:bobs')).ok).toBe(false);
   });
 });
 
