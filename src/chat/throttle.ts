@@ -10,16 +10,18 @@
  *   `baseDelayMs · 2^(failures − freeFailures − 1)`, capped at `maxDelayMs`, counted from the last
  *   failure. A success clears the account's count; a count is forgotten `forgetAfterMs` after its
  *   last failure. Unknown names are throttled exactly like real ones, so the answer tells nothing.
- * - **Known devices.** A client key that has signed in to an account before (remembered
+ * - **Known devices.** A client key that has signed up or in to an account before (remembered
  *   `knownForMs`) skips the account's and the source's waits and has a count of its own, with the
- *   same doubling: a guesser (who does not hold that key) cannot lock the owner out.
+ *   same doubling, and its check does not wait for one in flight from another key: a guesser (who
+ *   does not hold that key) cannot lock the owner out.
  * - **Per source address** (IPv4 address, IPv6 /64): a source that has failed against more than
  *   `sourceFreeAccounts` distinct accounts waits too, with the same doubling but a short cap
  *   (`sourceMaxDelayMs`), and never for an account that has signed in from that source before:
  *   users behind the same NAT (or loopback) are slowed at worst, not locked out.
- * - **One check in flight per account** (`begin`/`end`, in this process): parallel guesses against
- *   one account are answered at once, not queued, so one account's guesser holds one slot of the
- *   shared hash queue at most. A source has at most `maxPendingPerSource` checks waiting or running.
+ * - **One check in flight per account** (and per known device; `begin`/`end`, in this process):
+ *   parallel guesses against one account are answered at once, not queued, so one account's
+ *   guesser holds one slot of the shared hash queue at most. A source has at most
+ *   `maxPendingPerSource` checks waiting or running.
  *
  * A refused attempt gets `throttledReason(ms)`: "too many attempts, try again in N s", distinct from
  * the wrong-password answer; `retryAfterSeconds` reads N back on the client.
