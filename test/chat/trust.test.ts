@@ -15,7 +15,7 @@ import { ChatServer } from '../../src/chat/server.js';
 import { memoryAccountStore } from '../../src/chat/store.js';
 import { reliableChannel, streamChannel } from '../../src/chat/channel.js';
 import { ReliableCore } from '../../src/chat/reliable.js';
-import { encodeMessage } from '../../src/chat/protocol.js';
+import { decodeClientMessage, encodeMessage } from '../../src/chat/protocol.js';
 import { formatLine, tuiLine } from '../../src/chat/render.js';
 import { hashPassword } from '../../src/crypto/password.js';
 import { reportError } from '../../src/cli/errors.js';
@@ -61,6 +61,19 @@ describe('no client forges a line in the server log', () => {
     expect(dropped[0]).toContain("unexpected field '\\u001b[2J\\u000aalice signed in from 10.0.0.1'");
     expect(dropped[1]).toContain("unknown type '\\u202eni dengis\\u000d\\u000aforged'");
     await chat.close();
+  });
+
+  it('makes protocol errors that quote a peer string safe to print, for any library user', () => {
+    for (const raw of ['{"t":"who","\u001b]0;x\u0007\n":1}', '{"t":"\u2066\u000d"}']) {
+      let message = '';
+      try {
+        decodeClientMessage(Buffer.from(raw));
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(/^chat /);
+      expect(message).not.toMatch(TERMINAL_CONTROL);
+    }
   });
 
   it('serve logs and the CLI error line escape what they print', () => {
