@@ -8,8 +8,8 @@
  * Rules (docs/SECURITY.md gives the figures):
  * - **Per account.** After `freeFailures` failed sign-ins, each further attempt waits
  *   `baseDelayMs · 2^(failures − freeFailures − 1)`, capped at `maxDelayMs`, counted from the last
- *   failure. A success clears the account's count; a count is forgotten `forgetAfterMs` after its
- *   last failure. Unknown names are throttled exactly like real ones, so the answer tells nothing.
+ *   failure. A success clears the account's count (unless it came through a known device, below);
+ *   a count is forgotten `forgetAfterMs` after its last failure. Unknown names are throttled exactly like real ones, so the answer tells nothing.
  * - **Known devices.** A client key that has signed up or in to an account before (remembered
  *   `knownForMs`) skips the account's and the source's waits and has a count of its own, with the
  *   same doubling, and its check does not wait for one in flight from another key: a guesser (who
@@ -246,16 +246,16 @@ export class SignInThrottle {
   }
 
   /**
-   * A correct password: clears the account's failures (and the device's), and remembers the
-   * account at `source` and the device for the account.
+   * A correct password: clears the count it was checked under (a known device's own, else the
+   * account's: so the owner signing in with a known key does not reset a guesser's wait), and
+   * remembers the account at `source` and the device for the account.
    */
   async succeeded(account: string, source: string, now: number, device?: string): Promise<void> {
     const expires = now + this.policy.knownForMs;
-    await this.store.delete(`a:${account}`);
+    const known = device !== undefined && (await this.store.get(`d:${account}#${device}`, now)) !== undefined;
+    if (known) await this.store.delete(`c:${account}#${device}`);
+    else await this.store.delete(`a:${account}`);
     await this.store.put(`k:${source}|${account}`, { count: 1, last: now, expires });
-    if (device !== undefined) {
-      await this.store.delete(`c:${account}#${device}`);
-      await this.store.put(`d:${account}#${device}`, { count: 1, last: now, expires });
-    }
+    if (device !== undefined) await this.store.put(`d:${account}#${device}`, { count: 1, last: now, expires });
   }
 }

@@ -120,6 +120,10 @@ describe('sign-in backoff and known client keys', () => {
     for (let i = 0; i < 4; i++) await throttle.failed('alice', '10.0.0.1', 2000, 'SHA256:owner');
     expect(await throttle.check('alice', '10.0.0.1', 2000, 'SHA256:owner')).toEqual({ ok: false, retryAfterMs: 1000 });
     expect(await throttle.check('alice', '10.0.0.1', 2000, 'SHA256:fresh')).toEqual({ ok: false, retryAfterMs: 29_000 });
+    // The owner's success with her key clears her key's count, not the guesser's wait.
+    await throttle.succeeded('alice', '10.0.0.1', 2000, 'SHA256:owner');
+    expect(await throttle.check('alice', '10.0.0.1', 2000, 'SHA256:owner')).toEqual({ ok: true, slot: 'alice#SHA256:owner' });
+    expect(await throttle.check('alice', '10.0.0.1', 2000, 'SHA256:fresh')).toEqual({ ok: false, retryAfterMs: 29_000 });
     // A key known for another account is not known for this one.
     await throttle.succeeded('bob', '10.0.0.1', 3000, 'SHA256:bobs');
     expect((await throttle.check('alice', '10.0.0.1', 3000, 'SHA256:bobs')).ok).toBe(false);
