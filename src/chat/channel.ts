@@ -21,7 +21,8 @@ import { ReliableCore, type ReliableOptions } from './reliable.js';
 import { MAX_WIRE_MESSAGE } from './protocol.js';
 
 const CHAT_FRAME = 0x01;
-/** Bytes a peer may leave unread on a TCP channel before it is dropped as too slow. */
+/** Bytes a peer may leave unread on a TCP channel before it is dropped as too slow (default;
+ * the chat server passes its own, smaller `maxBufferedBytes` limit). */
 export const MAX_BACKLOG = 4 * 1024 * 1024;
 
 export interface MessageChannel {
@@ -52,7 +53,10 @@ class StreamChannel extends EventEmitter implements MessageChannel {
   private error: SealwireError | null = null;
   private isClosed = false;
 
-  constructor(private readonly session: StreamSessionLike) {
+  constructor(
+    private readonly session: StreamSessionLike,
+    private readonly maxBacklog: number,
+  ) {
     super();
     session.on('data', (chunk: Buffer) => this.onData(chunk));
     session.on('end', () => {
@@ -81,8 +85,8 @@ class StreamChannel extends EventEmitter implements MessageChannel {
 
   send(message: Uint8Array): void {
     if (this.isClosed || this.session.writableEnded || this.session.destroyed) return;
-    if (this.session.writableLength > MAX_BACKLOG) {
-      this.destroy(new SealwireError('LIMIT', `peer ${this.remote} is not reading (over ${MAX_BACKLOG} bytes queued)`));
+    if (this.session.writableLength > this.maxBacklog) {
+      this.destroy(new SealwireError('LIMIT', `peer ${this.remote} is not reading (over ${this.maxBacklog} bytes queued)`));
       return;
     }
     this.session.write(encodeFrame(CHAT_FRAME, message));
@@ -112,9 +116,9 @@ class StreamChannel extends EventEmitter implements MessageChannel {
   }
 }
 
-/** A chat channel over a TCP sealwire session. */
-export function streamChannel(session: StreamSessionLike): MessageChannel {
-  return new StreamChannel(session);
+/** A chat channel over a TCP sealwire session; `maxBacklog` bytes unread by the peer drop it. */
+export function streamChannel(session: StreamSessionLike, maxBacklog = MAX_BACKLOG): MessageChannel {
+  return new StreamChannel(session, maxBacklog);
 }
 
 /** What a UDP session gives: whole messages that may be lost, reordered or duplicated. */

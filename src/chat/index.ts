@@ -1,6 +1,15 @@
 /** The chat room as a library: server, client, account store, channels (docs/CHAT.md). */
 export { listenChat, connectChat, DEFAULT_CHAT_TRANSPORT, type ChatListenOptions, type ChatConnectOptions, type ChatListener, type ChatTransport } from './net.js';
-export { ChatServer, type ChatServerOptions } from './server.js';
+export { ChatServer, type ChatServerOptions, type SignInStats } from './server.js';
+export {
+  SignInThrottle,
+  memoryThrottleStore,
+  retryAfterSeconds,
+  DEFAULT_THROTTLE,
+  type ThrottleStore,
+  type ThrottleEntry,
+  type ThrottlePolicy,
+} from './throttle.js';
 export { ChatClient, ChatRefusedError, type ChatEvent, type Credentials } from './client.js';
 export { openAccountStore, memoryAccountStore, type AccountStore, type Account } from './store.js';
 export { streamChannel, reliableChannel, type MessageChannel, type DatagramSessionLike, type ReliableChannelOptions } from './channel.js';

@@ -10,6 +10,18 @@ export interface ChatLimits {
   readonly ratePerSecond: number;
   /** Messages a user may send at once before the sustained rate applies. */
   readonly burst: number;
+  /**
+   * Message text a user may send at once (UTF-8 bytes), refilled at `bytesPerSecond`. This, not
+   * the message count, bounds what one account makes the server buffer: a burst is copied to
+   * every member (100 KB × 99 recipients ≈ 10 MB), while 500 messages of 2000 bytes were ~100 MB.
+   * Each recipient's own buffer is bounded too (`maxBufferedBytes`).
+   */
+  readonly burstBytes: number;
+  /** Message text a user may send per second, sustained (UTF-8 bytes). */
+  readonly bytesPerSecond: number;
+  /** Bytes of messages waiting for one recipient (unread over TCP, unacknowledged over UDP)
+   * before that recipient's session is dropped as too slow. */
+  readonly maxBufferedBytes: number;
   /** Most members signed in to the room at once. */
   readonly maxMembers: number;
   /** Milliseconds a session may stay open without signing in. */
@@ -24,6 +36,9 @@ export const DEFAULT_LIMITS: ChatLimits = {
   maxMessageBytes: 2000,
   ratePerSecond: 20,
   burst: 500,
+  burstBytes: 100_000,
+  bytesPerSecond: 20_000,
+  maxBufferedBytes: 1024 * 1024,
   maxMembers: 100,
   signInTimeoutMs: 30_000,
   concurrentHashes: 2,
@@ -42,16 +57,21 @@ export class RateLimiter {
     private readonly burst: number,
   ) {}
 
-  /** Takes a token for `key` at time `now` (ms); false when the bucket is empty. */
-  take(key: string, now: number): boolean {
+  /** Takes `cost` tokens for `key` at time `now` (ms); false (taking none) when too few are left. */
+  take(key: string, now: number, cost = 1): boolean {
+    if (!this.has(key, now, cost)) return false;
+    this.buckets.get(key)!.tokens -= cost;
+    return true;
+  }
+
+  /** True when `key` has `cost` tokens at `now` (takes none). */
+  has(key: string, now: number, cost = 1): boolean {
     const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
     const elapsed = Math.max(0, now - b.at);
     b.tokens = Math.min(this.burst, b.tokens + (elapsed * this.ratePerSecond) / 1000);
     b.at = now;
     this.buckets.set(key, b);
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
+    return b.tokens >= cost;
   }
 
   /** Forgets buckets that have refilled completely (bounded memory). */

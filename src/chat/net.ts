@@ -7,6 +7,7 @@ import { createServer, connect, type SealwireServer, type UdpServer, type UdpOpt
 import type { ConnectOptions, ServerOptions } from '../options.js';
 import type { SealwireError } from '../errors.js';
 import { ChatServer, type ChatServerOptions } from './server.js';
+import { escapeText } from '../text/escape.js';
 import { ChatClient, type Credentials } from './client.js';
 import { reliableChannel, streamChannel, type MessageChannel, type ReliableChannelOptions } from './channel.js';
 
@@ -35,18 +36,20 @@ export interface ChatListener {
 /** Starts a chat server; resolves once it listens. */
 export async function listenChat(options: ChatListenOptions): Promise<ChatListener> {
   const chat = new ChatServer(options);
-  const log = options.log ?? (() => {});
+  // Handshake errors carry peer-influenced text: escaped like the chat server's own lines.
+  const log = (line: string): void => options.log?.(escapeText(line));
+  const maxBuffered = chat.limits.maxBufferedBytes;
   const onHandshakeError = (err: SealwireError): void => log(`handshake failed: ${err.message} [${err.code}]`);
   // Chat users authenticate by password, not by key: the chat accepts any client key unless its
   // caller names a client policy (docs/CHAT.md).
   const serverOptions = { anyClient: true, ...options.server };
   let server: SealwireServer | UdpServer;
   if ((options.transport ?? DEFAULT_CHAT_TRANSPORT) === 'udp') {
-    const udp = createServer({ ...serverOptions, ...options.udp, transport: 'udp' }, (session) => chat.attach(reliableChannel(session, options.reliable)));
+    const udp = createServer({ ...serverOptions, ...options.udp, transport: 'udp' }, (session) => chat.attach(reliableChannel(session, { maxBufferedBytes: maxBuffered, ...options.reliable })));
     udp.on('handshakeError', onHandshakeError);
     server = udp;
   } else {
-    const tcp = createServer({ ...serverOptions, transport: 'tcp' }, (session) => chat.attach(streamChannel(session)));
+    const tcp = createServer({ ...serverOptions, transport: 'tcp' }, (session) => chat.attach(streamChannel(session, maxBuffered)));
     tcp.on('handshakeError', onHandshakeError);
     server = tcp;
   }

@@ -11,12 +11,19 @@
  * adds it below this layer.
  */
 import { SealwireError } from '../errors.js';
+import { escapeText, isSafeText, peerText } from '../text/escape.js';
 
 /** Largest encoded message accepted from the wire (bytes). Texts above the server's (smaller)
  * message-size limit still parse, so the sender gets a clear notice instead of a dropped session. */
 export const MAX_WIRE_MESSAGE = 16 * 1024;
 /** User names: 1-32 of letters, digits, `_`, `-`, `.`; unique regardless of case. */
 export const USER_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
+/**
+ * Names accepted for a new account: as USER_NAME, but not starting with `-` or `.`, so no name
+ * reads as a command-line option (`-rf`) or a path (`..`) where an operator or a script meets it.
+ * Accounts created before this rule keep signing in.
+ */
+export const NEW_USER_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/;
 
 export type ClientMessage =
   | { t: 'signup'; user: string; password: string }
@@ -90,11 +97,11 @@ function decode(bytes: Uint8Array, schema: Record<string, Record<string, Field>>
   const obj = value as Record<string, unknown>;
   const t = obj['t'];
   if (typeof t !== 'string' || !Object.hasOwn(schema, t)) {
-    throw new SealwireError('BAD_RECORD', `chat message from the ${from} has unknown type ${JSON.stringify(t)?.slice(0, 40)}`);
+    throw new SealwireError('BAD_RECORD', `chat message from the ${from} has unknown type ${typeof t === 'string' ? `'${peerText(t, 40)}'` : typeof t}`);
   }
   const fields = schema[t]!;
   for (const key of Object.keys(obj)) {
-    if (key !== 't' && !Object.hasOwn(fields, key)) throw new SealwireError('BAD_RECORD', `chat '${t}' message has unexpected field '${key.slice(0, 40)}'`);
+    if (key !== 't' && !Object.hasOwn(fields, key)) throw new SealwireError('BAD_RECORD', `chat '${t}' message has unexpected field '${peerText(key, 40)}'`);
   }
   for (const [key, kind] of Object.entries(fields)) {
     const v = obj[key];
@@ -104,14 +111,16 @@ function decode(bytes: Uint8Array, schema: Record<string, Record<string, Field>>
   return obj;
 }
 
-/** True for a text with no control characters (C0, DEL, C1) other than none: one line of chat. */
+/**
+ * True for a text that shows as itself on one line: no control character (C0, DEL, C1), no line
+ * or paragraph separator, no Unicode format character (bidi overrides and isolates, LRM/RLM,
+ * zero-width characters); see text/escape.ts.
+ */
 export function isPrintable(text: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(text);
+  return isSafeText(text);
 }
 
-/** Replaces control characters, so no peer can drive another user's terminal (escape codes). */
+/** Escapes control and format characters, so no peer can drive or reorder another user's terminal. */
 export function sanitize(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeText(text);
 }

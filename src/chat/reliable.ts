@@ -43,6 +43,10 @@ export interface ReliableOptions {
   maxAttempts?: number;
   /** Messages waiting to enter the window before `send` refuses with `LIMIT` (default 10 000). */
   maxQueued?: number;
+  /** Payload bytes sent but not yet acknowledged (queued or in flight) before `send` refuses
+   * with `LIMIT` (default 64 MiB; the chat server passes its smaller `maxBufferedBytes`): what a
+   * peer that stops acknowledging can make us hold. */
+  maxBufferedBytes?: number;
   /** Largest payload accepted from the peer, bytes (default 64 KiB). */
   maxPayload?: number;
 }
@@ -69,6 +73,8 @@ export class ReliableCore {
   private readonly maxAttempts: number;
   private readonly maxQueued: number;
   private readonly maxPayload: number;
+  private readonly maxBufferedBytes: number;
+  private bufferedBytes = 0;
 
   private nextSendSeq = 0;
   private readonly inFlight = new Map<number, InFlight>();
@@ -89,6 +95,7 @@ export class ReliableCore {
     this.rto = this.initialRto;
     this.maxAttempts = clampInt(options.maxAttempts ?? 12, 1, 1000, 'maxAttempts');
     this.maxQueued = clampInt(options.maxQueued ?? 10_000, 1, 10_000_000, 'maxQueued');
+    this.maxBufferedBytes = clampInt(options.maxBufferedBytes ?? 64 * 1024 * 1024, 1, 1024 * 1024 * 1024, 'maxBufferedBytes');
     this.maxPayload = clampInt(options.maxPayload ?? 64 * 1024, 1, 16 * 1024 * 1024, 'maxPayload');
   }
 
@@ -108,6 +115,10 @@ export class ReliableCore {
     if (this.queued.length >= this.maxQueued) {
       throw new SealwireError('LIMIT', `more than ${this.maxQueued} chat messages waiting for acknowledgement`);
     }
+    if (this.bufferedBytes + payload.length > this.maxBufferedBytes) {
+      throw new SealwireError('LIMIT', `more than ${this.maxBufferedBytes} bytes of chat messages waiting for acknowledgement`);
+    }
+    this.bufferedBytes += payload.length;
     this.queued.push(payload);
     this.fillWindow(now);
   }
@@ -234,6 +245,7 @@ export class ReliableCore {
       const bit = seq - next - 1;
       if (seq < next || (bit >= 0 && bit < BITMAP_BITS && ((bitmap >> BigInt(bit)) & 1n) === 1n)) {
         this.inFlight.delete(seq);
+        this.bufferedBytes -= m.payload.length;
         if (m.attempts === 1) this.sampleRtt(now - m.sentAt); // Karn: never from a retransmitted one
       }
     }

@@ -17,7 +17,9 @@ import { hashPassword, verifyPassword, INTERACTIVE_COST, type PasswordCost } fro
 import type { AccountStore } from './store.js';
 import type { MessageChannel } from './channel.js';
 import { DEFAULT_LIMITS, MIN_PASSWORD_CHARS, RateLimiter, Semaphore, type ChatLimits } from './limits.js';
-import { USER_NAME, decodeClientMessage, encodeMessage, isPrintable, type ClientMessage, type ServerMessage } from './protocol.js';
+import { SignInThrottle, memoryThrottleStore, sourceOf, throttledReason, type ThrottlePolicy, type ThrottleStore } from './throttle.js';
+import { escapeText, peerText } from '../text/escape.js';
+import { NEW_USER_NAME, USER_NAME, decodeClientMessage, encodeMessage, isPrintable, type ClientMessage, type ServerMessage } from './protocol.js';
 
 export interface ChatServerOptions {
   readonly store: AccountStore;
@@ -28,6 +30,20 @@ export interface ChatServerOptions {
   readonly log?: (line: string) => void;
   /** Argon2id cost of new password hashes (default: libsodium's interactive cost). */
   readonly passwordCost?: PasswordCost;
+  /** Sign-in backoff (throttle.ts; defaults in DEFAULT_THROTTLE). */
+  readonly throttle?: Partial<ThrottlePolicy>;
+  /** Where the backoff state lives (default: this process's memory). */
+  readonly throttleStore?: ThrottleStore;
+}
+
+/** Counters of sign-in attempts, for tests and the operator. */
+export interface SignInStats {
+  /** Sign-in attempts received. */
+  attempts: number;
+  /** Attempts whose password was checked (one Argon2 verification each). */
+  checked: number;
+  /** Attempts answered "too many attempts" without a check. */
+  throttled: number;
 }
 
 type State = 'new' | 'authenticating' | 'member' | 'replaced' | 'closed';
@@ -51,18 +67,27 @@ export class ChatServer extends EventEmitter {
   private readonly members = new Map<string, Connection>();
   private readonly connections = new Set<Connection>();
   private readonly rate: RateLimiter;
+  private readonly rateBytes: RateLimiter;
   private readonly hashing: Semaphore;
   private dummyHash: Promise<string> | undefined;
+  private readonly throttle: SignInThrottle;
+  /** Accounts whose throttled attempts were already logged since their last check. */
+  private readonly quiet = new Set<string>();
+  readonly signInStats: SignInStats = { attempts: 0, checked: 0, throttled: 0 };
 
   constructor(options: ChatServerOptions) {
     super();
     this.store = options.store;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.clock = options.clock ?? (() => performance.now());
-    this.log = options.log ?? (() => {});
+    // Every log line may carry a peer's string (a field name, a reason): escaped here, once.
+    const sink = options.log ?? (() => {});
+    this.log = (line) => sink(escapeText(line));
     this.cost = options.passwordCost ?? INTERACTIVE_COST;
     this.rate = new RateLimiter(this.limits.ratePerSecond, this.limits.burst);
+    this.rateBytes = new RateLimiter(this.limits.bytesPerSecond, this.limits.burstBytes);
     this.hashing = new Semaphore(this.limits.concurrentHashes, this.limits.maxWaitingSignIns);
+    this.throttle = new SignInThrottle(options.throttleStore ?? memoryThrottleStore(), options.throttle);
   }
 
   /** Members signed in now, in sign-in order. */
@@ -169,13 +194,13 @@ export class ChatServer extends EventEmitter {
         this.send(conn, { t: 'online', users: this.online });
         return;
       case 'say': {
-        if (!this.checkText(conn, msg.text) || !this.allow(conn)) return;
+        if (!this.checkText(conn, msg.text) || !this.allow(conn, msg.text)) return;
         const out: ServerMessage = { t: 'said', from: user, text: msg.text };
         for (const m of this.members.values()) if (m !== conn) this.send(m, out);
         return;
       }
       case 'msg': {
-        if (!this.checkText(conn, msg.text) || !this.allow(conn)) return;
+        if (!this.checkText(conn, msg.text) || !this.allow(conn, msg.text)) return;
         const target = this.members.get(msg.to.toLowerCase());
         if (!target) {
           const known = USER_NAME.test(msg.to) && this.store.find(msg.to) !== undefined;
@@ -201,8 +226,22 @@ export class ChatServer extends EventEmitter {
     return true;
   }
 
-  private allow(conn: Connection): boolean {
-    if (this.rate.take(conn.user!.toLowerCase(), this.clock())) return true;
+  /** Takes one message (and the text's bytes) from the user's rate limits, or says why not. */
+  private allow(conn: Connection, text = ''): boolean {
+    const key = conn.user!.toLowerCase();
+    const now = this.clock();
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (!this.rateBytes.has(key, now, bytes)) {
+      this.send(conn, {
+        t: 'notice',
+        text: `rate limit: more than ${this.limits.burstBytes} bytes at once or ${this.limits.bytesPerSecond} per second; message not delivered`,
+      });
+      return false;
+    }
+    if (this.rate.take(key, now)) {
+      this.rateBytes.take(key, now, bytes);
+      return true;
+    }
     this.send(conn, {
       t: 'notice',
       text: `rate limit: more than ${this.limits.burst} messages at once or ${this.limits.ratePerSecond} per second; message not delivered`,
@@ -216,16 +255,31 @@ export class ChatServer extends EventEmitter {
       this.refuse(conn, msg.t, this.fullReason());
       return;
     }
-    const job = this.hashing.run(() => (msg.t === 'signup' ? this.signUp(msg.user, msg.password) : this.signIn(msg.user, msg.password)));
+    // The backoff (throttle.ts): waits after failures, one check in flight per account (per known
+    // device), a bounded number per source. Unknown and malformed names are throttled like real ones.
+    const name = USER_NAME.test(msg.user) ? msg.user.toLowerCase() : '?';
+    const account = `${msg.t === 'signup' ? '+' : ''}${name}`;
+    const source = sourceOf(conn.channel.remote);
+    const device = conn.channel.peerPublicKey?.fingerprint;
+    let slot = account;
+    if (msg.t === 'signin') {
+      this.signInStats.attempts++;
+      const verdict = await this.throttle.check(account, source, this.clock(), device);
+      if (!verdict.ok) return this.refuseThrottled(conn, msg.t, account, verdict.retryAfterMs);
+      slot = verdict.slot;
+    }
+    // No await between check and begin: a parallel attempt finds the slot taken.
+    const gate = this.throttle.begin(slot, source);
+    if (!gate.ok) return this.refuseThrottled(conn, msg.t, account, gate.retryAfterMs);
     let result: { ok: true; name: string } | { ok: false; reason: string };
-    if (!job) result = { ok: false, reason: 'server busy; try again later' };
-    else {
-      try {
-        result = await job;
-      } catch (e) {
-        this.log(`sign-in failed on the server: ${(e as Error).message}`);
-        result = { ok: false, reason: 'server error' };
-      }
+    try {
+      if (msg.t === 'signin') this.quiet.delete(account);
+      result = await this.hashJob(msg);
+      // A sign-up or sign-in that succeeds makes this device and source known for the account.
+      if (result.ok) await this.throttle.succeeded(name, source, this.clock(), device);
+      else if (msg.t === 'signin' && result.reason === WRONG_CREDENTIALS) await this.throttle.failed(account, source, this.clock(), device);
+    } finally {
+      this.throttle.end(slot, source);
     }
     if (conn.state !== 'authenticating') return; // the session went away meanwhile
     if (!result.ok) {
@@ -233,6 +287,30 @@ export class ChatServer extends EventEmitter {
       return;
     }
     this.admit(conn, result.name, msg.t);
+  }
+
+  /** Runs the sign-up or sign-in in the shared hash queue. */
+  private async hashJob(msg: { t: 'signin' | 'signup'; user: string; password: string }): Promise<{ ok: true; name: string } | { ok: false; reason: string }> {
+    const job = this.hashing.run(() => (msg.t === 'signup' ? this.signUp(msg.user, msg.password) : this.signIn(msg.user, msg.password)));
+    if (!job) return { ok: false, reason: 'server busy; try again later' };
+    try {
+      return await job;
+    } catch (e) {
+      this.log(`sign-in failed on the server: ${(e as Error).message}`);
+      return { ok: false, reason: 'server error' };
+    }
+  }
+
+  /** Answers an attempt the backoff refused; logs only the first per account until its next check. */
+  private refuseThrottled(conn: Connection, how: 'signin' | 'signup', account: string, retryAfterMs: number): void {
+    this.signInStats.throttled++;
+    const quiet = this.quiet.has(account);
+    if (!quiet) {
+      this.quiet.add(account);
+      if (this.quiet.size > 10_000) this.quiet.delete(this.quiet.values().next().value!);
+    }
+    if (conn.state !== 'authenticating') return;
+    this.refuse(conn, how, throttledReason(retryAfterMs), quiet);
   }
 
   /**
@@ -253,15 +331,15 @@ export class ChatServer extends EventEmitter {
     return `the room is full (at most ${this.limits.maxMembers} signed in)`;
   }
 
-  private refuse(conn: Connection, how: 'signin' | 'signup', reason: string): void {
-    this.log(`${how} refused for ${this.who(conn)}: ${reason}`);
+  private refuse(conn: Connection, how: 'signin' | 'signup', reason: string, quiet = false): void {
+    if (!quiet) this.log(`${how} refused for ${this.who(conn)}: ${reason}`);
     this.send(conn, { t: 'refused', reason });
     conn.state = 'closed';
     conn.channel.close();
   }
 
   private async signUp(user: string, password: string): Promise<{ ok: true; name: string } | { ok: false; reason: string }> {
-    if (!USER_NAME.test(user)) return { ok: false, reason: "user names are 1-32 letters, digits, '_', '-' or '.'" };
+    if (!NEW_USER_NAME.test(user)) return { ok: false, reason: "user names are 1-32 letters, digits, '_', '-' or '.', not starting with '-' or '.'" };
     if ([...password].length < MIN_PASSWORD_CHARS) return { ok: false, reason: `passwords need at least ${MIN_PASSWORD_CHARS} characters` };
     if (this.store.find(user)) return { ok: false, reason: `the name ${user} is taken` };
     const hash = await hashPassword(password, this.cost);
@@ -271,6 +349,7 @@ export class ChatServer extends EventEmitter {
 
   private async signIn(user: string, password: string): Promise<{ ok: true; name: string } | { ok: false; reason: string }> {
     const account = USER_NAME.test(user) ? this.store.find(user) : undefined;
+    this.signInStats.checked++;
     if (!account) {
       // Spend the same work as for a real account, so timing does not reveal which names exist.
       await verifyPassword(await (this.dummyHash ??= hashPassword('not a real password', this.cost)), password);
@@ -303,6 +382,7 @@ export class ChatServer extends EventEmitter {
     this.log(`${name} ${how === 'signup' ? 'signed up and ' : ''}signed in from ${this.who(conn)}${previous ? ' (replacing an older session)' : ''}`);
     this.send(conn, { t: 'welcome', user: name, online: this.online });
     this.rate.prune(this.clock());
+    this.rateBytes.prune(this.clock());
   }
 
   private signOut(conn: Connection): void {
@@ -325,6 +405,5 @@ export class ChatServer extends EventEmitter {
 }
 
 function clip(s: string): string {
-  const t = s.length > 32 ? `${s.slice(0, 32)}…` : s;
-  return isPrintable(t) ? t : '(unprintable name)';
+  return peerText(s, 32);
 }

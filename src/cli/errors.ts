@@ -3,6 +3,10 @@
  * (docs/DESIGN.md §7). Never a stack trace for an expected failure; never key material or plaintext.
  */
 import { SealwireError } from '../errors.js';
+import { escapeText, peerText } from '../text/escape.js';
+
+/** Longest message of an unexpected error printed (code points). */
+const MAX_ERROR_CHARS = 1000;
 
 /** A wrong command line: exit code 2. */
 export class UsageError extends Error {
@@ -13,19 +17,23 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-/** Prints `sealwire: <message>` for an error and returns the exit code it deserves. */
+/**
+ * Prints `sealwire: <message>` for an error and returns the exit code it deserves. The message is
+ * escaped (text/escape.ts): it may carry a peer's string, such as a server's refusal reason.
+ */
 export function reportError(e: unknown, command?: string): number {
   const prefix = command ? `sealwire ${command}` : 'sealwire';
   if (e instanceof UsageError) {
-    process.stderr.write(`${prefix}: ${e.message} (see --help)\n`);
+    process.stderr.write(`${prefix}: ${escapeText(e.message)} (see --help)\n`);
     return EXIT_USAGE;
   }
   if (e instanceof SealwireError) {
-    process.stderr.write(`${prefix}: ${e.message} [${e.code}]\n`);
+    process.stderr.write(`${prefix}: ${escapeText(e.message)} [${e.code}]\n`);
     return EXIT_FAILURE;
   }
   const msg = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`${prefix}: ${msg.split('\n')[0]}\n`);
+  // Escaped whole (a newline becomes \u000a), so a peer's multi-line reason shows in full on one line.
+  process.stderr.write(`${prefix}: ${peerText(msg, MAX_ERROR_CHARS)}\n`);
   return EXIT_FAILURE;
 }
 

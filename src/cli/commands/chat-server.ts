@@ -5,7 +5,7 @@
  * first run); the server keeps no message bodies. One line per event on stderr: sign-ins, sign-outs,
  * failures; never a message text or a password.
  */
-import { serveUntilSignal } from '../serving.js';
+import { logLine, serveUntilSignal } from '../serving.js';
 import type { Command } from 'commander';
 import { loadKeyPair } from '../../keys/files.js';
 import { DEFAULT_SUITE } from '../../suites/index.js';
@@ -60,7 +60,7 @@ async function chatServer(opts: ChatServerCliOptions): Promise<number> {
   const transport = opts.tcp ? 'tcp' : opts.udp ? 'udp' : DEFAULT_CHAT_TRANSPORT;
   const key = loadKeyPair(opts.key);
   const store = openAccountStore(opts.db);
-  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const log = logLine;
   let listener;
   try {
     listener = await listenChat({ server: { key, suite }, transport, host: opts.host, port, store, limits, log });

@@ -10,7 +10,7 @@
  * exits 2; a suite whose clients are anonymous (secsess, cbcmac) refuses `--authorized-keys`, which
  * could restrict nothing there.
  */
-import { serveUntilSignal } from '../serving.js';
+import { logLine, serveUntilSignal } from '../serving.js';
 import type { Command } from 'commander';
 import { loadKeyPair } from '../../keys/files.js';
 import { loadAuthorizedKeys } from '../../keys/authorized-keys.js';
@@ -66,7 +66,7 @@ async function serve(opts: ServeOptions): Promise<number> {
   const key = loadKeyPair(opts.key);
   const server = new SealwireServer({ key, suite, ...policy, handshakeTimeout });
   server.on('session', (session: SecureSession) => {
-    process.stderr.write(`session from ${who(session)}: ${suite}, client ${session.fingerprint ?? 'anonymous'}\n`);
+    logLine(`session from ${who(session)}: ${suite}, client ${session.fingerprint ?? 'anonymous'}`);
     if (opts.echo) {
       session.pipe(session);
     } else {
@@ -74,18 +74,18 @@ async function serve(opts: ServeOptions): Promise<number> {
       // The client half-closed: nothing more is coming, so end our side too.
       session.on('end', () => session.end());
     }
-    session.on('close', () => process.stderr.write(`session from ${who(session)} closed\n`));
+    session.on('close', () => logLine(`session from ${who(session)} closed`));
   });
   server.on('handshakeError', (err: SealwireError, info: ConnectionInfo) => {
-    process.stderr.write(`handshake from ${who(info)} failed: ${err.message} [${err.code}]\n`);
+    logLine(`handshake from ${who(info)} failed: ${err.message} [${err.code}]`);
   });
   server.on('sessionError', (err: SealwireError, session: SecureSession) => {
-    process.stderr.write(`session from ${who(session)} failed: ${err.message} [${err.code}]\n`);
+    logLine(`session from ${who(session)} failed: ${err.message} [${err.code}]`);
   });
   const addr = await server.listen(port, opts.host);
   // After listen, errors are accept failures (EMFILE...): reported, never fatal.
-  server.on('error', (err: SealwireError) => process.stderr.write(`server: ${err.message} [${err.code}]\n`));
-  await serveUntilSignal(addr.address, addr.port, () => server.close(), (line) => process.stderr.write(`${line}\n`));
+  server.on('error', (err: SealwireError) => logLine(`server: ${err.message} [${err.code}]`));
+  await serveUntilSignal(addr.address, addr.port, () => server.close(), logLine);
   return 0;
 }
 

@@ -7,7 +7,7 @@
  * stdin EOF it waits until the session has been quiet for `--linger` seconds, then closes the
  * session (authenticated CLOSE) and exits 0.
  */
-import { serveUntilSignal } from '../serving.js';
+import { logLine, serveUntilSignal } from '../serving.js';
 import { loadKeyPair } from '../../keys/files.js';
 import type { ClientPolicy } from './serve.js';
 import { UdpServer, connectUdp, type UdpSession } from '../../transport/udp.js';
@@ -38,13 +38,13 @@ export async function serveUdp(opts: UdpServeOptions): Promise<number> {
   const server = new UdpServer({ transport: 'udp', key, suite: opts.suite, ...opts.policy, handshakeTimeout: opts.handshakeTimeout });
   server.on('session', (session: UdpSession) => {
     const from = `${session.remoteAddress}:${session.remotePort}`;
-    process.stderr.write(`session from ${from} (udp, id ${session.connectionId}): ${opts.suite}, client ${session.fingerprint ?? 'anonymous'}\n`);
+    logLine(`session from ${from} (udp, id ${session.connectionId}): ${opts.suite}, client ${session.fingerprint ?? 'anonymous'}`);
     session.on('message', (m: Buffer) => {
       if (opts.echo) {
         try {
           session.send(m);
         } catch (e) {
-          process.stderr.write(`session ${session.connectionId}: cannot echo: ${(e as Error).message}\n`);
+          logLine(`session ${session.connectionId}: cannot echo: ${(e as Error).message}`);
         }
       }
       else process.stdout.write(Buffer.concat([m, Buffer.from('\n')]));
@@ -52,13 +52,13 @@ export async function serveUdp(opts: UdpServeOptions): Promise<number> {
     session.on('close', () => process.stderr.write(`session ${session.connectionId} closed${session.error ? `: ${session.error.message} [${session.error.code}]` : ''}\n`));
   });
   server.on('handshakeError', (err: SealwireError, from: { address: string; port: number }) => {
-    process.stderr.write(`handshake from ${who(from)} failed: ${err.message} [${err.code}]\n`);
+    logLine(`handshake from ${who(from)} failed: ${err.message} [${err.code}]`);
   });
   server.on('sessionError', () => {}); // reported by the session's close line
   const addr = await server.listen(opts.port, opts.host);
   // After listen, errors are socket failures: reported, never fatal.
-  server.on('error', (err: SealwireError) => process.stderr.write(`server: ${err.message} [${err.code}]\n`));
-  await serveUntilSignal(addr.address, addr.port, () => server.close(), (line) => process.stderr.write(`${line}\n`));
+  server.on('error', (err: SealwireError) => logLine(`server: ${err.message} [${err.code}]`));
+  await serveUntilSignal(addr.address, addr.port, () => server.close(), logLine);
   return 0;
 }
 
