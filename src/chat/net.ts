@@ -84,7 +84,13 @@ export async function listenChat(options: ChatListenOptions): Promise<ChatListen
     }
   }
   const store = database?.accounts ?? options.store!;
-  const running = new ChatServer({ ...options, store, messages: database?.messages ?? options.messages });
+  const running = new ChatServer({
+    ...options,
+    store,
+    messages: database?.messages ?? options.messages,
+    throttleStore: database?.throttle ?? options.throttleStore,
+    cluster: database?.cluster ?? options.cluster,
+  });
   chat = running;
   for (const channel of early.splice(0)) running.attach(channel);
   return {
@@ -94,7 +100,7 @@ export async function listenChat(options: ChatListenOptions): Promise<ChatListen
     close: async () => {
       await running.close();
       await server.close();
-      database?.close();
+      await database?.close();
     },
   };
 }

@@ -19,6 +19,7 @@
  * - The server logs no text and no password.
  */
 import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import { SealwireError } from '../errors.js';
 import { hashPassword, verifyPassword, INTERACTIVE_COST, type PasswordCost } from '../crypto/password.js';
 import type { AccountStore } from './store.js';
@@ -53,6 +54,11 @@ export interface ChatServerOptions {
   readonly maxOffline?: number;
   /** Wall-clock milliseconds since the epoch, for history times (default `Date.now`). */
   readonly now?: () => number;
+  /**
+   * Other chat servers sharing this room (pg/cluster.ts): public messages, /me, private messages
+   * and presence go through it, so members of every server form one room. Default: this server alone.
+   */
+  readonly cluster?: ClusterLink;
   /** Sign-in backoff (throttle.ts; defaults in DEFAULT_THROTTLE). */
   readonly throttle?: Partial<ThrottlePolicy>;
   /** Where the backoff state lives (default: this process's memory). */
@@ -69,6 +75,29 @@ export interface SignInStats {
   throttled: number;
 }
 
+/** An event of the room as the cluster delivers it to every server, the one that stored it too. */
+export interface ClusterRoomEvent {
+  readonly kind: 'say' | 'me' | 'private' | 'joined' | 'left' | 'takeover';
+  /** The sender, or the member joining, leaving or taken over. */
+  readonly user: string;
+  /** Private: the recipient; takeover: the session that now holds `user`. */
+  readonly to: string | null;
+  readonly text: string | null;
+}
+
+/** What the chat server needs from the link to the other servers (implemented by pg/cluster.ts). */
+export interface ClusterLink {
+  publish(kind: 'say' | 'me' | 'private', user: string, to: string | null, text: string | null): void;
+  /** Records `user` as signed in here with `session`; stores a joined or takeover event. */
+  claim(user: string, session: string): Promise<void>;
+  /** Records that `session` of `user` signed out; stores a left event if it still held the user. */
+  release(user: string, session: string): void;
+  online(): Promise<string[]>;
+  isOnline(user: string): Promise<boolean>;
+  on(event: 'event', listener: (e: ClusterRoomEvent) => void): unknown;
+  on(event: 'reregistered', listener: () => void): unknown;
+}
+
 type State = 'new' | 'authenticating' | 'member' | 'replaced' | 'closed';
 
 interface Connection {
@@ -79,6 +108,8 @@ interface Connection {
   queue: Promise<void>;
   /** While history and offline messages load, live messages wait here; null once delivered. */
   held: ServerMessage[] | null;
+  /** With a cluster: this session's id in the presence table. */
+  session?: string;
 }
 
 const WRONG_CREDENTIALS = 'wrong user name or password';
@@ -108,6 +139,7 @@ export class ChatServer extends EventEmitter {
   private readonly historyShown: number;
   private readonly maxOffline: number;
   private readonly now: () => number;
+  private readonly cluster: ClusterLink | undefined;
 
   constructor(options: ChatServerOptions) {
     super();
@@ -127,6 +159,45 @@ export class ChatServer extends EventEmitter {
     this.historyShown = Math.min(this.historyKeep, Math.max(0, options.history?.shown ?? DEFAULT_HISTORY_SHOWN));
     this.maxOffline = options.maxOffline ?? DEFAULT_MAX_OFFLINE;
     this.now = options.now ?? Date.now;
+    this.cluster = options.cluster;
+    this.cluster?.on('event', (e) => this.onClusterEvent(e));
+    this.cluster?.on('reregistered', () => {
+      for (const m of this.members.values()) void this.cluster!.claim(m.user!, m.session!);
+    });
+  }
+
+  /** Delivers a cluster event to this server's members. */
+  private onClusterEvent(e: ClusterRoomEvent): void {
+    const key = e.user.toLowerCase();
+    switch (e.kind) {
+      case 'say':
+      case 'me': {
+        const out: ServerMessage = e.kind === 'say' ? { t: 'said', from: e.user, text: e.text ?? '' } : { t: 'emote', from: e.user, text: e.text ?? '' };
+        for (const [k, m] of this.members) if (k !== key) this.send(m, out);
+        return;
+      }
+      case 'private': {
+        const target = e.to === null ? undefined : this.members.get(e.to.toLowerCase());
+        if (target) this.send(target, { t: 'private', from: e.user, text: e.text ?? '' });
+        return;
+      }
+      case 'joined':
+      case 'left':
+        for (const [k, m] of this.members) if (k !== key) this.send(m, { t: e.kind, user: e.user });
+        return;
+      case 'takeover': {
+        // The user signed in again, maybe on another server: a session of theirs here that is not
+        // the new one is closed, as within one server (nobody else is told anything).
+        const old = this.members.get(key);
+        if (!old || old.session === e.to) return;
+        old.state = 'replaced';
+        this.send(old, { t: 'bye', reason: `${old.user!} ${BYE_REPLACED}; this one is closed` });
+        old.channel.close();
+        this.members.delete(key);
+        this.log(`${old.user!} signed in on another chat server; the session here is closed`);
+        return;
+      }
+    }
   }
 
   /** Members signed in now, in sign-in order. */
@@ -248,26 +319,33 @@ export class ChatServer extends EventEmitter {
         return;
       case 'who':
         if (!this.allow(conn, null)) return;
-        this.send(conn, { t: 'online', users: this.online });
+        this.send(conn, { t: 'online', users: this.cluster ? await this.cluster.online() : this.online });
         return;
       case 'say':
       case 'me': {
         if (!this.checkText(conn, msg.text) || !this.allow(conn, msg.text)) return;
         const out: ServerMessage = msg.t === 'say' ? { t: 'said', from: user, text: msg.text } : { t: 'emote', from: user, text: msg.text };
-        for (const m of this.members.values()) if (m !== conn) this.send(m, out);
+        if (this.cluster) this.cluster.publish(msg.t, user, null, msg.text);
+        else for (const m of this.members.values()) if (m !== conn) this.send(m, out);
         this.send(conn, { t: 'sent' });
         await this.messages.appendHistory({ kind: msg.t, from: user, text: msg.text, at: this.now() }, this.historyKeep);
         return;
       }
       case 'msg': {
         if (!this.checkText(conn, msg.text) || !this.allow(conn, msg.text)) return;
-        const target = this.members.get(msg.to.toLowerCase());
+        if (this.cluster && (await this.cluster.isOnline(msg.to))) {
+          // Delivered by the server the recipient is signed in on, from the cluster's event.
+          this.cluster.publish('private', user, msg.to, msg.text);
+          this.send(conn, { t: 'sent' });
+          return;
+        }
+        const target = this.cluster ? undefined : this.members.get(msg.to.toLowerCase());
         if (target) {
           this.send(target, { t: 'private', from: user, text: msg.text });
           this.send(conn, { t: 'sent' });
           return;
         }
-        const account = USER_NAME.test(msg.to) ? this.store.find(msg.to) : undefined;
+        const account = USER_NAME.test(msg.to) ? await this.store.find(msg.to) : undefined;
         if (!account) {
           this.unsent(conn, `no user ${clip(msg.to)}; message not delivered`);
           return;
@@ -298,9 +376,9 @@ export class ChatServer extends EventEmitter {
       return;
     }
     const job = this.hashing.run(async () => {
-      const account = this.store.find(user);
+      const account = await this.store.find(user);
       if (!account || !(await verifyPassword(account.passwordHash, oldPassword))) return 'wrong';
-      return this.store.setPassword(user, await hashPassword(newPassword, this.cost)) ? 'changed' : 'wrong';
+      return (await this.store.setPassword(user, await hashPassword(newPassword, this.cost))) ? 'changed' : 'wrong';
     });
     let result: string;
     try {
@@ -439,14 +517,14 @@ export class ChatServer extends EventEmitter {
   private async signUp(user: string, password: string): Promise<{ ok: true; name: string } | { ok: false; reason: string }> {
     if (!NEW_USER_NAME.test(user)) return { ok: false, reason: "user names are 1-32 letters, digits, '_', '-' or '.', not starting with '-' or '.'" };
     if ([...password].length < MIN_PASSWORD_CHARS) return { ok: false, reason: `passwords need at least ${MIN_PASSWORD_CHARS} characters` };
-    if (this.store.find(user)) return { ok: false, reason: `the name ${user} is taken` };
+    if (await this.store.find(user)) return { ok: false, reason: `the name ${user} is taken` };
     const hash = await hashPassword(password, this.cost);
-    if (!this.store.create(user, hash, Date.now())) return { ok: false, reason: `the name ${user} is taken` };
+    if (!(await this.store.create(user, hash, Date.now()))) return { ok: false, reason: `the name ${user} is taken` };
     return { ok: true, name: user };
   }
 
   private async signIn(user: string, password: string): Promise<{ ok: true; name: string } | { ok: false; reason: string }> {
-    const account = USER_NAME.test(user) ? this.store.find(user) : undefined;
+    const account = USER_NAME.test(user) ? await this.store.find(user) : undefined;
     this.signInStats.checked++;
     if (!account) {
       // Spend the same work as for a real account, so timing does not reveal which names exist.
@@ -475,13 +553,22 @@ export class ChatServer extends EventEmitter {
       this.members.set(key, conn);
     } else {
       this.members.set(key, conn);
-      for (const m of this.members.values()) if (m !== conn) this.send(m, { t: 'joined', user: name });
+      if (!this.cluster) for (const m of this.members.values()) if (m !== conn) this.send(m, { t: 'joined', user: name });
     }
     this.log(`${name} ${how === 'signup' ? 'signed up and ' : ''}signed in from ${this.who(conn)}${previous ? ' (replacing an older session)' : ''}`);
-    this.send(conn, { t: 'welcome', user: name, online: this.online });
     this.rate.prune(this.clock());
     this.rateBytes.prune(this.clock());
+    const cluster = this.cluster;
+    if (!cluster) this.send(conn, { t: 'welcome', user: name, online: this.online });
     conn.held = [];
+    if (cluster) {
+      // Presence is recorded (joined or takeover, for every server) before the welcome lists who is in.
+      conn.session = randomBytes(9).toString('base64url');
+      this.enqueue(conn, async () => {
+        await cluster.claim(name, conn.session!);
+        this.sendNow(conn, { t: 'welcome', user: name, online: await cluster.online() });
+      });
+    }
     this.enqueue(conn, () => this.catchUp(conn, name));
   }
 
@@ -508,7 +595,8 @@ export class ChatServer extends EventEmitter {
     if (this.members.get(key) !== conn) return;
     this.members.delete(key);
     this.log(`${conn.user} signed out`);
-    for (const m of this.members.values()) this.send(m, { t: 'left', user: conn.user });
+    if (this.cluster) this.cluster.release(conn.user, conn.session!);
+    else for (const m of this.members.values()) this.send(m, { t: 'left', user: conn.user });
   }
 
   private send(conn: Connection, msg: ServerMessage): void {

@@ -11,6 +11,8 @@
 import { createRequire } from 'node:module';
 import type { Database as SqliteDatabase } from 'node-sqlite3-wasm';
 import { SealwireError } from '../errors.js';
+import type { ThrottleStore } from './throttle.js';
+import type { ClusterLink } from './server.js';
 import { sqliteMessageStore, MESSAGE_SCHEMA, memoryMessageStore, type MessageStore } from './history.js';
 
 const require = createRequire(import.meta.url);
@@ -20,12 +22,24 @@ export interface Account {
   readonly passwordHash: string;
 }
 
+/**
+ * Accounts. The embedded SQLite store answers at once; a store on a database server (pg/store.ts)
+ * answers with a Promise: the chat server awaits either.
+ */
 export interface AccountStore {
   /** The account, found regardless of case, or undefined. */
-  find(name: string): Account | undefined;
+  find(name: string): Account | undefined | Promise<Account | undefined>;
   /** Creates an account; false when the name (in any case) is taken. */
-  create(name: string, passwordHash: string, now: number): boolean;
+  create(name: string, passwordHash: string, now: number): boolean | Promise<boolean>;
   /** Replaces an account's password hash; false when there is no such account. */
+  setPassword(name: string, passwordHash: string): boolean | Promise<boolean>;
+  close(): void | Promise<void>;
+}
+
+/** The embedded store answers at once (what tests of the SQLite file rely on). */
+export interface LocalAccountStore extends AccountStore {
+  find(name: string): Account | undefined;
+  create(name: string, passwordHash: string, now: number): boolean;
   setPassword(name: string, passwordHash: string): boolean;
   close(): void;
 }
@@ -37,15 +51,27 @@ CREATE TABLE IF NOT EXISTS users (
   created_at INTEGER NOT NULL
 );`;
 
-/** The chat server's database: accounts, and the room's history and offline messages. */
+/**
+ * The chat server's database: accounts, and the room's history and offline messages. A database
+ * shared by several chat servers (pg/database.ts) also gives the sign-in throttle's state and the
+ * link to the other servers.
+ */
 export interface ChatDatabase {
   readonly accounts: AccountStore;
   readonly messages: MessageStore;
-  close(): void;
+  readonly throttle?: ThrottleStore;
+  readonly cluster?: ClusterLink;
+  close(): void | Promise<void>;
 }
 
 /** Opens (creating on first use) the SQLite chat database at `path`. Throws `IO` when it cannot. */
 export function openChatDatabase(path: string): ChatDatabase {
+  const db = openSqlite(path);
+  const accounts = sqliteAccounts(db);
+  return { accounts, messages: sqliteMessageStore(db), close: () => accounts.close() };
+}
+
+function openSqlite(path: string): SqliteDatabase {
   let db: SqliteDatabase;
   try {
     const { Database } = require('node-sqlite3-wasm') as typeof import('node-sqlite3-wasm');
@@ -54,16 +80,15 @@ export function openChatDatabase(path: string): ChatDatabase {
   } catch (e) {
     throw new SealwireError('IO', `cannot open the chat database ${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const accounts = sqliteAccounts(db);
-  return { accounts, messages: sqliteMessageStore(db), close: () => accounts.close() };
+  return db;
 }
 
 /** Opens (creating on first use) the SQLite account database at `path`. */
-export function openAccountStore(path: string): AccountStore {
-  return openChatDatabase(path).accounts;
+export function openAccountStore(path: string): LocalAccountStore {
+  return sqliteAccounts(openSqlite(path));
 }
 
-function sqliteAccounts(db: SqliteDatabase): AccountStore {
+function sqliteAccounts(db: SqliteDatabase): LocalAccountStore {
   return {
     find(name) {
       const row = db.get('SELECT name, password_hash FROM users WHERE name = ?', [name]);
@@ -84,7 +109,7 @@ function sqliteAccounts(db: SqliteDatabase): AccountStore {
 }
 
 /** An in-memory store for tests and demos. */
-export function memoryAccountStore(): AccountStore {
+export function memoryAccountStore(): LocalAccountStore {
   const accounts = new Map<string, Account>();
   return {
     find: (name) => accounts.get(name.toLowerCase()),

@@ -177,8 +177,8 @@ export class PgCluster extends EventEmitter {
     const l = this.listener;
     this.listener = undefined;
     await l?.end().catch(() => {});
-    await this.store.pool.query('DELETE FROM presence WHERE server_id = $1', [this.serverId]).catch(() => {});
-    await this.store.pool.query('DELETE FROM servers WHERE id = $1', [this.serverId]).catch(() => {});
+    // Our members leave the room for every other server (a clean shutdown; a crash is swept).
+    await this.removeServer(this.serverId).catch((e: unknown) => this.log(`could not sign this server's members out: ${scrub(e, this.store.url)}`));
   }
 
   /**
@@ -358,22 +358,36 @@ export class PgCluster extends EventEmitter {
       await c.query('SELECT pg_advisory_xact_lock($1)', [LOCK_EVENTS]);
       const dead = await c.query<{ id: string }>("DELETE FROM servers WHERE seen < now() - $1 * interval '1 millisecond' RETURNING id", [this.deadAfterMs]);
       for (const { id } of dead.rows) {
-        const gone = await c.query<{ name: string; session: string }>('DELETE FROM presence WHERE server_id = $1 RETURNING name, session', [id]);
-        for (const m of gone.rows) {
-          await c.query("INSERT INTO events (uid, server_id, kind, sender, at) VALUES ($1, $2, 'left', $3, $4) ON CONFLICT (uid) DO NOTHING", [
-            `dead:${id}:${m.session}`,
-            id,
-            m.name,
-            this.now(),
-          ]);
-        }
-        this.log(`chat server ${id} stopped its heartbeat; ${gone.rows.length} member(s) shown as left`);
+        const gone = await this.dropMembers(c, id);
+        this.log(`chat server ${id} stopped its heartbeat; ${gone} member(s) shown as left`);
       }
       if (dead.rows.length > 0) await c.query(`NOTIFY ${CHANNEL}`);
       await c.query('COMMIT');
     } catch (e) {
       await c.query('ROLLBACK').catch(() => {});
       throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  /** Deletes `server`'s presence rows with a `left` event each (in the caller's transaction); returns how many. */
+  private async dropMembers(c: pg.PoolClient, server: string): Promise<number> {
+    const gone = await c.query<{ name: string; session: string }>('DELETE FROM presence WHERE server_id = $1 RETURNING name, session', [server]);
+    for (const m of gone.rows) {
+      await c.query("INSERT INTO events (uid, server_id, kind, sender, at) VALUES ($1, $2, 'left', $3, $4) ON CONFLICT (uid) DO NOTHING", [`gone:${server}:${m.session}`, server, m.name, this.now()]);
+    }
+    return gone.rows.length;
+  }
+
+  /** Removes `server`'s row and members in one transaction. */
+  private async removeServer(server: string): Promise<void> {
+    const c = await this.store.pool.connect();
+    try {
+      await this.transaction(c, async () => {
+        await this.dropMembers(c, server);
+        await c.query('DELETE FROM servers WHERE id = $1', [server]);
+      });
     } finally {
       c.release();
     }

@@ -1,11 +1,12 @@
 /**
- * `sealwire chat-server --key PATH [--suite S] [--tcp] [--host H] [--port P] [--db FILE]
+ * `sealwire chat-server --key PATH [--suite S] [--tcp] [--host H] [--port P] [--db FILE|URL]
  *  [--history N] [limits]`
  *
  * The first stdout line is `listening on HOST:PORT`. Accounts, the room's last `--history N`
  * messages and private messages waiting for offline members live in an SQLite file, created on the
  * first run once the server listens (a server that cannot listen creates none, and says why in one
- * line, exit 1). One line per event on stderr: sign-ins, sign-outs, failures; never a message text
+ * line, exit 1). With `--db postgres://…` (or `$DATABASE_URL`) they live in PostgreSQL instead,
+ * shared with every chat server on that database (chat/pg/). One line per event on stderr: sign-ins, sign-outs, failures; never a message text
  * or a password.
  */
 import { logLine, serveUntilSignal } from '../serving.js';
@@ -19,6 +20,8 @@ import { DEFAULT_CHAT_TRANSPORT, listenChat } from '../../chat/net.js';
 import { DEFAULT_LIMITS } from '../../chat/limits.js';
 import { parsePort, parsePositiveInt, parseSuite } from '../args.js';
 import { UsageError } from '../errors.js';
+import { isDatabaseUrl, redactUrl } from '../../chat/pg/url.js';
+import { openPgChatDatabase } from '../../chat/pg/database.js';
 
 interface ChatServerCliOptions {
   key: string;
@@ -27,7 +30,7 @@ interface ChatServerCliOptions {
   udp?: boolean;
   host: string;
   port: string;
-  db: string;
+  db?: string;
   maxMessage: string;
   rate: string;
   burst: string;
@@ -45,7 +48,7 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .option('--udp', 'serve over UDP (the default)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 picks a free port)', '0')
-    .option('--db <file>', 'SQLite account database (created on first run)', 'sealwire-chat.db')
+    .option('--db <file|url>', 'SQLite database file (created on first run), or postgres://user:password@host:port/db to share one room among several chat servers (default: $DATABASE_URL, else sealwire-chat.db)')
     .option('--max-message <bytes>', `largest message text in UTF-8 bytes (at most ${MAX_TEXT_BYTES}, the protocol's limit)`, String(DEFAULT_LIMITS.maxMessageBytes))
     .option('--rate <n>', 'messages per second a user may send, sustained', String(DEFAULT_LIMITS.ratePerSecond))
     .option('--burst <n>', 'messages a user may send at once', String(DEFAULT_LIMITS.burst))
@@ -72,20 +75,23 @@ async function chatServer(opts: ChatServerCliOptions): Promise<number> {
   const transport = opts.tcp ? 'tcp' : opts.udp ? 'udp' : DEFAULT_CHAT_TRANSPORT;
   const key = loadKeyPair(opts.key);
   const log = logLine;
+  const db = opts.db ?? (process.env['DATABASE_URL'] || 'sealwire-chat.db');
+  const shared = isDatabaseUrl(db);
+  const shown = shared ? redactUrl(db) : db;
   // The database is opened once the server listens: a server that cannot listen creates none.
   const listener = await listenChat({
     server: { key, suite },
     transport,
     host: opts.host,
     port,
-    openDatabase: () => openChatDatabase(opts.db),
+    openDatabase: () => (shared ? openPgChatDatabase(db, { log }) : openChatDatabase(db)),
     limits,
     history: { keep: history },
     log,
   });
   // (serveUntilSignal prints the listening line first; the summary follows on stderr.)
   const serving = serveUntilSignal(listener.host, listener.port, () => listener.close(), log);
-  log(`chat server: ${transport.toUpperCase()}, suite ${suite}, accounts and the last ${history} messages in ${opts.db}`);
+  log(`chat server: ${transport.toUpperCase()}, suite ${suite}, accounts and the last ${history} messages in ${shown}`);
   await serving;
   return 0;
 }
