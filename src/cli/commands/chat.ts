@@ -29,8 +29,9 @@ import type { SuiteName } from '../../session/handshake.js';
 import { defaultKnownHostsPath } from '../../keys/home.js';
 import { SealwireError } from '../../errors.js';
 import { DEFAULT_CHAT_TRANSPORT, connectChat, type ChatTransport, type ServerIdentity } from '../../chat/net.js';
-import type { ChatEvent, Outgoing } from '../../chat/client.js';
+import { ChatRefusedError, type ChatEvent, type Outgoing } from '../../chat/client.js';
 import { ReconnectingChat } from '../../chat/reconnect.js';
+import { ServerRotation, formatAddress } from '../../chat/server-list.js';
 import { HELP, formatLine, isoStamp, parseInput, prompt, tuiLine, tuiOwnLine, type InputCommand } from '../../chat/render.js';
 import { parseHostPort, parseSuite } from '../args.js';
 import { UsageError } from '../errors.js';
@@ -61,7 +62,7 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
   program
     .command('chat')
     .description('join a secure chat room (line mode without a terminal; /help lists commands)')
-    .argument('<host:port>', 'chat server address')
+    .argument('<host:port>', 'chat server address; several, comma-separated (servers of one room): one is picked at random, the next is tried when one fails')
     .requiredOption('--user <name>', 'account name')
     .option('--server-key <file|fingerprint>', "the server's public key file or SHA256: fingerprint (default: known_hosts, trust on first use)")
     .option('--key <path>', 'this client\'s private key (default: ~/.sealwire/id_<type>, created on first use)')
@@ -77,7 +78,7 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
 }
 
 async function chat(target: string, opts: ChatCliOptions): Promise<number> {
-  const { host, port } = parseHostPort(target);
+  const rotation = new ServerRotation(target.split(',').map((t) => parseHostPort(t.trim())));
   const suite = parseSuite(opts.suite);
   if (opts.tcp && opts.udp) throw new UsageError('--tcp and --udp exclude each other');
   const transport: ChatTransport = opts.tcp ? 'tcp' : opts.udp ? 'udp' : DEFAULT_CHAT_TRANSPORT;
@@ -86,19 +87,33 @@ async function chat(target: string, opts: ChatCliOptions): Promise<number> {
   const key = await identityKey(suite, opts.key);
   // Held in memory only, for signing in again after a lost session (and updated by /passwd).
   const credentials = { user: opts.user, password };
-  const base = { host, port, suite, key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, transport };
-  const context = { target, transport, suite, serverKey: opts.serverKey };
+  const base = { suite, key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, transport };
   let first;
-  try {
-    first = await connectChat(
-      { ...base, beforeSignIn: (server) => confirmServer(server, target, opts.knownHosts, tty) },
-      { ...credentials, signup: opts.signup === true },
-    );
-  } catch (e) {
-    throw explainConnectFailure(e, context);
+  // Each server of the list once, from the one picked at random; the last failure is reported.
+  for (let tried = 1; ; tried++) {
+    const server = rotation.current;
+    const at = formatAddress(server);
+    try {
+      first = await connectChat(
+        { ...base, ...server, beforeSignIn: (identity) => confirmServer(identity, at, opts.knownHosts, tty) },
+        { ...credentials, signup: opts.signup === true },
+      );
+      break;
+    } catch (e) {
+      if (tried >= rotation.servers.length || e instanceof ChatRefusedError) throw explainConnectFailure(e, { target: at, transport, suite, serverKey: opts.serverKey });
+      process.stderr.write(`sealwire chat: ${at} failed (${e instanceof Error ? e.message : String(e)}); trying ${formatAddress(rotation.advance())}\n`);
+    }
   }
   const client = new ReconnectingChat(first, {
-    dial: () => connectChat({ ...base, handshakeTimeout: REDIAL_HANDSHAKE_TIMEOUT_MS }, credentials),
+    // A redial that fails moves to the next server of the list for the next try.
+    dial: async () => {
+      try {
+        return await connectChat({ ...base, ...rotation.current, handshakeTimeout: REDIAL_HANDSHAKE_TIMEOUT_MS }, credentials);
+      } catch (e) {
+        if (!(e instanceof ChatRefusedError)) rotation.advance();
+        throw e;
+      }
+    },
     maxAttempts: opts.reconnect ? undefined : 0,
   });
   const setPassword = (pw: string): void => void (credentials.password = pw);
