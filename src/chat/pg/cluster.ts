@@ -17,7 +17,9 @@
  *   and retries with backoff; local members stay connected; the operator is told once when the
  *   database goes and once when it is back; reading resumes at `last`, so nothing is missed.
  * - **Liveness by heartbeat rows.** Each server updates `servers.seen = now()` every
- *   `heartbeatMs`; any server deletes rows older than `deadAfterMs` (the database's clock) with
+ *   `heartbeatMs`; any server connected for at least `deadAfterMs` (so not one just back from a
+ *   database outage, when every row looks stale), and only when PostgreSQL itself has been up
+ *   that long, deletes rows older than `deadAfterMs` (the database's clock) with
  *   the presence of their members, and stores a `left` event for each, so a SIGKILLed server's
  *   members are shown as left within `deadAfterMs + heartbeatMs`. A server that finds its own
  *   row gone (it was cut off that long) registers again and re-announces its members.
@@ -83,6 +85,8 @@ export class PgCluster extends EventEmitter {
   private listener: pg.Client | undefined;
   private timers: NodeJS.Timeout[] = [];
   private retryMs = 100;
+  /** When this server's database connection last came back (or it joined), Date.now() ms. */
+  private upSince = Date.now();
 
   private constructor(
     private readonly store: PgStore,
@@ -342,7 +346,9 @@ export class PgCluster extends EventEmitter {
         this.log('this chat server had been declared dead by the others (cut off from the database too long); registered again');
         this.emit('reregistered');
       }
-      await this.sweep();
+      // After an outage every row looks stale: sweep only once this server has been connected for
+      // `deadAfterMs`, so the others have had time to heartbeat again and are not declared dead.
+      if (Date.now() - this.upSince >= this.deadAfterMs) await this.sweep();
       await this.store.pool.query('DELETE FROM events WHERE at < $1', [this.now() - KEEP_EVENTS_MS]);
       this.up();
     } catch (e) {
@@ -356,7 +362,8 @@ export class PgCluster extends EventEmitter {
     try {
       await c.query('BEGIN');
       await c.query('SELECT pg_advisory_xact_lock($1)', [LOCK_EVENTS]);
-      const dead = await c.query<{ id: string }>("DELETE FROM servers WHERE seen < now() - $1 * interval '1 millisecond' RETURNING id", [this.deadAfterMs]);
+      const dead = await c.query<{ id: string }>(`DELETE FROM servers WHERE seen < now() - $1 * interval '1 millisecond'
+         AND now() - pg_postmaster_start_time() > $1 * interval '1 millisecond' RETURNING id`, [this.deadAfterMs]);
       for (const { id } of dead.rows) {
         const gone = await this.dropMembers(c, id);
         this.log(`chat server ${id} stopped its heartbeat; ${gone} member(s) shown as left`);
@@ -404,6 +411,7 @@ export class PgCluster extends EventEmitter {
     this.retryMs = 100;
     if (!this.dbDown) return;
     this.dbDown = false;
+    this.upSince = Date.now();
     this.log(`database reachable again; ${this.outbox.length} queued event(s) being written, catching up from event ${this.last}`);
     this.emit('db', 'up');
     void this.read();
