@@ -56,7 +56,12 @@ export interface ClusterOptions {
 
 interface Job {
   readonly run: (c: pg.PoolClient) => Promise<void>;
+  /** A plain event insert: consecutive ones are written together in one transaction. */
+  readonly insert?: (c: pg.PoolClient) => Promise<void>;
 }
+
+/** Events written in one transaction at most. */
+const MAX_BATCH = 200;
 
 const CHANNEL = 'sealwire_events';
 /** Events are kept this long for servers that catch up after an outage (ms). */
@@ -118,7 +123,9 @@ export class PgCluster extends EventEmitter {
   publish(kind: ClusterEventKind, user: string, to: string | null = null, text: string | null = null): void {
     const uid = this.uid();
     const at = this.now();
-    this.enqueue((c) => this.transaction(c, () => this.insertEvent(c, uid, kind, user, to, text, at)));
+    const insert = (c: pg.PoolClient): Promise<void> => this.insertEvent(c, uid, kind, user, to, text, at);
+    this.outbox.push({ run: (c) => this.transaction(c, () => insert(c)), insert });
+    void this.drain();
   }
 
   /**
@@ -248,14 +255,22 @@ export class PgCluster extends EventEmitter {
     try {
       while (this.outbox.length > 0 && !this.closed) {
         const job = this.outbox[0]!;
+        // Consecutive plain inserts go in one transaction (in queue order: ids keep that order).
+        let n = 1;
+        if (job.insert) while (n < MAX_BATCH && this.outbox[n]?.insert) n++;
+        const batch = this.outbox.slice(0, n);
         try {
           const c = await this.store.pool.connect();
           try {
-            await job.run(c);
+            if (n === 1) await job.run(c);
+            else
+              await this.transaction(c, async () => {
+                for (const j of batch) await j.insert!(c);
+              });
           } finally {
             c.release();
           }
-          this.outbox.shift();
+          this.outbox.splice(0, n);
           this.up();
         } catch (e) {
           this.down(e);
