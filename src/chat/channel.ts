@@ -18,7 +18,7 @@ import { SealwireError, asSealwireError } from '../errors.js';
 import type { PublicKey } from '../keys/key.js';
 import { StreamDeframer, encodeFrame } from '../record/frame.js';
 import { ReliableCore, type ReliableOptions } from './reliable.js';
-import { MAX_WIRE_MESSAGE } from './protocol.js';
+import { MAX_CHANNEL_MESSAGE } from './protocol.js';
 
 const CHAT_FRAME = 0x01;
 /** Bytes a peer may leave unread on a TCP channel before it is dropped as too slow (default;
@@ -49,7 +49,7 @@ export type StreamSessionLike = Duplex & {
 };
 
 class StreamChannel extends EventEmitter implements MessageChannel {
-  private readonly deframer = new StreamDeframer(MAX_WIRE_MESSAGE + 1);
+  private readonly deframer = new StreamDeframer(MAX_CHANNEL_MESSAGE + 1);
   private error: SealwireError | null = null;
   private isClosed = false;
 
@@ -152,7 +152,7 @@ class ReliableChannel extends EventEmitter implements MessageChannel {
     options: ReliableChannelOptions = {},
   ) {
     super();
-    this.core = new ReliableCore({ maxPayload: MAX_WIRE_MESSAGE, ...options });
+    this.core = new ReliableCore({ maxPayload: MAX_CHANNEL_MESSAGE, ...options });
     this.clock = options.clock ?? (() => performance.now());
     session.on('message', (d: Buffer) => this.onDatagram(d));
     session.on('error', (e: unknown) => {

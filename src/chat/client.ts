@@ -6,11 +6,17 @@
 import { EventEmitter } from 'node:events';
 import { SealwireError } from '../errors.js';
 import type { MessageChannel } from './channel.js';
-import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from './protocol.js';
+import { BYE_REPLACED, MAX_TEXT_BYTES, MAX_WIRE_MESSAGE, decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from './protocol.js';
+
+/** A message this client sent that the server has not answered yet (`sent` or `unsent`). */
+export type Outgoing = { kind: 'say'; text: string } | { kind: 'me'; text: string } | { kind: 'msg'; to: string; text: string };
 
 export type ChatEvent =
   | { kind: 'public'; from: string; text: string }
+  | { kind: 'emote'; from: string; text: string }
   | { kind: 'private'; from: string; text: string }
+  /** A message of the room's recent past (before live traffic); `at` is ISO 8601 UTC. */
+  | { kind: 'history'; action: 'say' | 'me'; from: string; text: string; at: string }
   | { kind: 'joined'; user: string }
   | { kind: 'left'; user: string }
   | { kind: 'online'; users: string[] }
@@ -34,14 +40,25 @@ export interface Credentials {
   readonly signup?: boolean;
 }
 
+/** How long `quit` waits for the server to confirm the sign-out before giving up (ms). */
+export const QUIT_CONFIRM_MS = 10_000;
+
 /**
  * A signed-in chat client. `onEvent` receives every event (those that arrived before it was set
- * are delivered first); the `'close'` event carries the error that ended the session, or null.
+ * are delivered first); the `'close'` event carries the error that ended the session, or null
+ * when it ended as asked (`quit` confirmed by the server, or replaced by a newer sign-in).
+ *
+ * Every `say`, `me` and `msg` is answered by the server: `'sent'` (Outgoing) once it accepted
+ * the message, or `'unsent'` (Outgoing, reason) when it refused it; the reason also arrives as a
+ * `notice` event. `pending` lists those not answered yet.
  */
 export class ChatClient extends EventEmitter {
   private handler: ((e: ChatEvent) => void) | null = null;
   private backlog: ChatEvent[] = [];
   private quitting = false;
+  private signedOut = false;
+  private replacedBy = false;
+  private readonly outgoing: Outgoing[] = [];
 
   private constructor(
     private readonly channel: MessageChannel,
@@ -84,7 +101,7 @@ export class ChatClient extends EventEmitter {
         }
       });
       channel.once('close', (error) => {
-        if (client) client.emit('close', error);
+        if (client) client.emit('close', error ?? client.lostWithoutError());
         else reject(error ?? new SealwireError('CLOSED', `the server closed the session before answering the ${action === 'signup' ? 'sign-up' : 'sign-in'}`));
       });
       send(channel, { t: action, user: credentials.user, password: credentials.password });
@@ -100,22 +117,68 @@ export class ChatClient extends EventEmitter {
   }
 
   say(text: string): void {
-    send(this.channel, { t: 'say', text });
+    this.post({ kind: 'say', text }, { t: 'say', text });
+  }
+
+  /** An action (`/me waves`). */
+  me(text: string): void {
+    this.post({ kind: 'me', text }, { t: 'me', text });
   }
 
   msg(to: string, text: string): void {
-    send(this.channel, { t: 'msg', to, text });
+    this.post({ kind: 'msg', to, text }, { t: 'msg', to, text });
   }
 
   who(): void {
     send(this.channel, { t: 'who' });
   }
 
+  /** Asks the server to change our password; it answers with a notice. */
+  passwd(oldPassword: string, newPassword: string): void {
+    send(this.channel, { t: 'passwd', old: oldPassword, new: newPassword });
+  }
+
+  /** Messages sent but not yet answered by the server, oldest first. */
+  get pending(): readonly Outgoing[] {
+    return this.outgoing;
+  }
+
+  /** True when the server closed this session because the user signed in elsewhere. */
+  get replaced(): boolean {
+    return this.replacedBy;
+  }
+
+  private post(out: Outgoing, msg: ClientMessage): void {
+    if (this.channel.closed || this.quitting) return;
+    const bytes = encodeMessage(msg);
+    if (bytes.length > MAX_WIRE_MESSAGE) {
+      // Refused here: the server could not read it either.
+      const reason = `message too long (${Buffer.byteLength(out.text, 'utf8')} bytes, limit ${MAX_TEXT_BYTES}); not sent`;
+      queueMicrotask(() => {
+        this.emit('unsent', out, reason);
+        this.deliver({ kind: 'notice', text: reason });
+      });
+      return;
+    }
+    this.outgoing.push(out);
+    this.channel.send(bytes);
+  }
+
+  /** The error of a session that closed without one, unless it ended as asked (quit, replaced). */
+  private lostWithoutError(): SealwireError | null {
+    if (this.signedOut || this.replacedBy) return null;
+    if (this.quitting) return new SealwireError('CLOSED', 'the session ended before the server confirmed the sign-out');
+    return null;
+  }
+
   get closed(): boolean {
     return this.channel.closed;
   }
 
-  /** Signs out and closes the session once everything sent has been delivered. Resolves on close. */
+  /**
+   * Signs out: sends `quit` and closes once the server confirmed it (its `bye`). Resolves on
+   * close; `'close'` carries an error if the session ended before the confirmation.
+   */
   quit(): Promise<void> {
     return new Promise((resolve) => {
       if (this.channel.closed) return resolve();
@@ -123,15 +186,32 @@ export class ChatClient extends EventEmitter {
       if (this.quitting) return;
       this.quitting = true;
       send(this.channel, { t: 'quit' });
-      this.channel.close();
+      const timer = setTimeout(() => this.channel.destroy(new SealwireError('TIMEOUT', `the server did not confirm the sign-out within ${QUIT_CONFIRM_MS / 1000} s`)), QUIT_CONFIRM_MS);
+      timer.unref();
+      this.once('close', () => clearTimeout(timer));
     });
   }
 
   private receive(msg: ServerMessage): void {
     if (msg.t === 'bye') {
-      // Show why, then close our side once our acknowledgements are out.
-      this.deliver({ kind: 'notice', text: msg.reason });
+      // Show why (unless it confirms our own quit), then close our side once our acks are out.
+      if (this.quitting) this.signedOut = true;
+      else {
+        this.replacedBy = msg.reason.includes(BYE_REPLACED);
+        this.deliver({ kind: 'notice', text: msg.reason });
+      }
       this.channel.close();
+      return;
+    }
+    if (msg.t === 'sent') {
+      const message = this.outgoing.shift();
+      if (message) this.emit('sent', message);
+      return;
+    }
+    if (msg.t === 'unsent') {
+      const message = this.outgoing.shift();
+      if (message) this.emit('unsent', message, msg.reason);
+      this.deliver({ kind: 'notice', text: msg.reason });
       return;
     }
     const ev = toEvent(msg);
@@ -152,6 +232,12 @@ function toEvent(msg: ServerMessage): ChatEvent | null {
   switch (msg.t) {
     case 'said':
       return { kind: 'public', from: msg.from, text: msg.text };
+    case 'emote':
+      return { kind: 'emote', from: msg.from, text: msg.text };
+    case 'history':
+      return { kind: 'history', action: msg.kind === 'me' ? 'me' : 'say', from: msg.from, text: msg.text, at: msg.at };
+    case 'unsent':
+      return { kind: 'notice', text: msg.reason };
     case 'private':
       return { kind: 'private', from: msg.from, text: msg.text };
     case 'joined':
@@ -166,6 +252,7 @@ function toEvent(msg: ServerMessage): ChatEvent | null {
     case 'bye':
       return { kind: 'notice', text: msg.reason };
     case 'welcome':
+    case 'sent':
       return null;
   }
 }

@@ -4,8 +4,13 @@
  * a typed value: the size is checked before parsing, then every field's type and length, and
  * anything unexpected (unknown type, missing or extra field) is refused with `BAD_RECORD`.
  *
- * Client → server: signup, signin, say, msg, who, quit.
- * Server → client: welcome, refused, said, private, joined, left, online, notice, bye.
+ * Client → server: signup, signin, say, me, msg, who, passwd, quit.
+ * Server → client: welcome, refused, said, emote, private, history, sent, unsent, joined, left,
+ * online, notice, bye.
+ *
+ * Every `say`, `me` and `msg` a member sends is answered by exactly one `sent` (accepted: delivered,
+ * or stored for an offline recipient) or `unsent` (refused, with the reason), in the order they
+ * were sent, so a client can show a message as sent only once the server has it.
  *
  * Reliability (ids, acknowledgements, order) is not here: TCP gives it, and over UDP reliable.ts
  * adds it below this layer.
@@ -16,6 +21,21 @@ import { escapeText, isSafeText, peerText } from '../text/escape.js';
 /** Largest encoded message accepted from the wire (bytes). Texts above the server's (smaller)
  * message-size limit still parse, so the sender gets a clear notice instead of a dropped session. */
 export const MAX_WIRE_MESSAGE = 16 * 1024;
+/**
+ * Largest message text the protocol carries (UTF-8 bytes): JSON at most doubles a text (`\"`,
+ * `\t`), so twice this plus the fields still fits in `MAX_WIRE_MESSAGE`. A server's own limit
+ * (`--max-message`) may be lower, never higher.
+ */
+export const MAX_TEXT_BYTES = 8000;
+/**
+ * Largest message a chat channel carries (bytes). Above `MAX_WIRE_MESSAGE`, so that an oversize
+ * message still arrives whole and the server can answer it with a notice instead of dropping the
+ * session; anything larger ends the session.
+ */
+export const MAX_CHANNEL_MESSAGE = 64 * 1024;
+/** The reason of the `bye` that ends an older session when its user signs in again (a client that
+ * sees it must not reconnect, or the two sessions would take turns). */
+export const BYE_REPLACED = 'signed in from another session';
 /** User names: 1-32 of letters, digits, `_`, `-`, `.`; unique regardless of case. */
 export const USER_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
 /**
@@ -29,15 +49,27 @@ export type ClientMessage =
   | { t: 'signup'; user: string; password: string }
   | { t: 'signin'; user: string; password: string }
   | { t: 'say'; text: string }
+  /** An action: `/me waves` is shown as `* alice waves`. */
+  | { t: 'me'; text: string }
   | { t: 'msg'; to: string; text: string }
   | { t: 'who' }
+  /** Changes this member's password (the old one is checked again). */
+  | { t: 'passwd'; old: string; new: string }
   | { t: 'quit' };
 
 export type ServerMessage =
   | { t: 'welcome'; user: string; online: string[] }
   | { t: 'refused'; reason: string }
   | { t: 'said'; from: string; text: string }
+  | { t: 'emote'; from: string; text: string }
   | { t: 'private'; from: string; text: string }
+  /** One message of the room's recent past, sent after `welcome` and before live traffic.
+   * `kind` is `say` or `me`; `at` is the time the server accepted it (ISO 8601, UTC). */
+  | { t: 'history'; kind: string; from: string; text: string; at: string }
+  /** The oldest unanswered `say` / `me` / `msg` was accepted. */
+  | { t: 'sent' }
+  /** The oldest unanswered `say` / `me` / `msg` was refused, and why. */
+  | { t: 'unsent'; reason: string }
   | { t: 'joined'; user: string }
   | { t: 'left'; user: string }
   | { t: 'online'; users: string[] }
@@ -50,15 +82,21 @@ const CLIENT_FIELDS: Record<ClientMessage['t'], Record<string, Field>> = {
   signup: { user: 'string', password: 'string' },
   signin: { user: 'string', password: 'string' },
   say: { text: 'string' },
+  me: { text: 'string' },
   msg: { to: 'string', text: 'string' },
   who: {},
+  passwd: { old: 'string', new: 'string' },
   quit: {},
 };
 const SERVER_FIELDS: Record<ServerMessage['t'], Record<string, Field>> = {
   welcome: { user: 'string', online: 'strings' },
   refused: { reason: 'string' },
   said: { from: 'string', text: 'string' },
+  emote: { from: 'string', text: 'string' },
   private: { from: 'string', text: 'string' },
+  history: { kind: 'string', from: 'string', text: 'string', at: 'string' },
+  sent: {},
+  unsent: { reason: 'string' },
   joined: { user: 'string' },
   left: { user: 'string' },
   online: { users: 'strings' },

@@ -40,6 +40,10 @@ const run = (fn: () => Promise<number>): void => {
 };
 
 for (const reg of [keygen, fingerprint, serve, connect, chatServer, chat, demo, bench]) reg(program, run);
+// A usage error names the subcommand it is about: `sealwire chat: unknown option '--x'`.
+for (const sub of program.commands) {
+  sub.configureOutput({ outputError: (str, write) => write(`sealwire ${sub.name()}: ${str.replace(/^error: /, '')}`) });
+}
 program.hook('preAction', (_this, action) => {
   current = action.name();
 });

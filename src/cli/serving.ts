@@ -1,9 +1,12 @@
 /**
- * What every long-running server command does once it listens: print the `listening on
+ * What every long-running server command does to listen: `listenOrFail` turns a listen failure
+ * (port in use, an address not on this host, a name that does not resolve) into one error line
+ * and exit 1, never an unhandled `error` event; once listening, print the `listening on
  * HOST:PORT` line (the first stdout line, scripts wait for it), then run until SIGINT or SIGTERM
  * and close gracefully; and how it writes its log lines (`logLine`).
  */
 import { escapeText } from '../text/escape.js';
+import type { EventEmitter } from 'node:events';
 
 /**
  * Writes one line to the operator's log (stderr), escaped: a log line may carry a peer's string
@@ -12,6 +15,21 @@ import { escapeText } from '../text/escape.js';
 export function logLine(line: string): void {
   process.stderr.write(`${escapeText(line)}
 `);
+}
+
+/**
+ * Starts `server` listening. Its `listen()` rejects with the reason (an `IO` error naming the
+ * address); meanwhile the same failure, also emitted as an `error` event, is kept from crashing
+ * the process as an unhandled one.
+ */
+export async function listenOrFail<A>(server: EventEmitter & { listen(port: number, host: string): Promise<A> }, port: number, host: string): Promise<A> {
+  const ignore = (): void => {};
+  server.on('error', ignore);
+  try {
+    return await server.listen(port, host);
+  } finally {
+    server.off('error', ignore);
+  }
 }
 
 /** `HOST:PORT`, with an IPv6 host in brackets. */

@@ -75,7 +75,7 @@ function checkPrivateKeyFile(path: string, mode: number, uid: number, symlink: b
   if ((mode & 0o077) !== 0) {
     throw new SealwireError(
       'BAD_KEY',
-      `${path}: private key file is readable by others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); ` +
+      `${path}: private key file is readable by ${(mode & 0o007) !== 0 ? 'others' : 'its group'} (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); ` +
         `refusing to use it. Run: chmod 600 ${path}`,
     );
   }

@@ -117,17 +117,17 @@ describe('terminal UI rendering', () => {
   });
 
   it('stamps, colours and highlights lines', () => {
-    expect(tuiLine({ kind: 'public', from: 'alice', text: 'hello' }, 'bob', at, plain)).toBe('09:05 alice: hello');
-    expect(tuiLine({ kind: 'public', from: 'alice', text: 'hi @bob' }, 'bob', at, plain)).toBe('09:05 alice: hi [@bob]  <--');
-    expect(tuiLine({ kind: 'private', from: 'alice', text: 'psst' }, 'bob', at, plain)).toBe('09:05 [private] alice: psst');
-    expect(tuiLine({ kind: 'joined', user: 'carol' }, 'bob', at, plain)).toBe('09:05 * carol joined');
-    expect(tuiLine({ kind: 'notice', text: 'x' }, 'bob', at, plain)).toBe('09:05 ! x');
+    expect(tuiLine({ kind: 'public', from: 'alice', text: 'hello' }, 'bob', at, plain)).toBe('09:05:00 alice: hello');
+    expect(tuiLine({ kind: 'public', from: 'alice', text: 'hi @bob' }, 'bob', at, plain)).toBe('09:05:00 alice: hi [@bob]  <--');
+    expect(tuiLine({ kind: 'private', from: 'alice', text: 'psst' }, 'bob', at, plain)).toBe('09:05:00 [private] alice: psst');
+    expect(tuiLine({ kind: 'joined', user: 'carol' }, 'bob', at, plain)).toBe('09:05:00 * carol joined');
+    expect(tuiLine({ kind: 'notice', text: 'x' }, 'bob', at, plain)).toBe('09:05:00 ! x');
     const colored = tuiLine({ kind: 'public', from: 'alice', text: 'hi @bob' }, 'bob', at, color);
     expect(colored).toContain('\x1b[1;7m@bob\x1b[0m');
     expect(colored).toContain('\x1b[1;36malice\x1b[0m');
     expect(highlightMentions('@bob and @bob', 'bob', plain)).toBe('[@bob] and [@bob]');
-    expect(tuiOwnLine({ kind: 'say', text: 'yo' }, 'bob', at, plain)).toBe('09:05 bob: yo');
-    expect(tuiOwnLine({ kind: 'msg', to: 'alice', text: 'yo' }, 'bob', at, plain)).toBe('09:05 [private to alice] yo');
+    expect(tuiOwnLine({ kind: 'say', text: 'yo' }, 'bob', at, plain)).toBe('09:05:00 bob: yo');
+    expect(tuiOwnLine({ kind: 'msg', to: 'alice', text: 'yo' }, 'bob', at, plain)).toBe('09:05:00 [private to alice] yo');
     expect(prompt('bob', 3, plain)).toBe('[3 online] bob> ');
   });
 

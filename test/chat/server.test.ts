@@ -80,13 +80,29 @@ describe('chat server over TCP', () => {
     await expect(join('bad name!', true)).rejects.toThrow(/user names are/);
   });
 
-  it('refuses a message to an offline or unknown user with a notice', async () => {
+  it('keeps a message to an offline account for its next sign-in, and refuses one to an unknown user', async () => {
     const bob = await join('bob');
-    bob.client.msg('carol', 'are you there?');
-    expect(await bob.events.notice(/carol/)).toEqual({ kind: 'notice', text: 'carol is not online; message not delivered' });
+    const sent: string[] = [];
+    const unsent: string[] = [];
+    bob.client.on('sent', (m: { text: string }) => sent.push(m.text));
+    bob.client.on('unsent', (m: { text: string }) => unsent.push(m.text));
+    bob.client.msg('CAROL', 'are you there?');
+    expect(await bob.events.notice(/carol/i)).toEqual({ kind: 'notice', text: 'carol is offline; delivered when carol signs in' });
     bob.client.msg('zed', 'hello?');
     expect(await bob.events.notice(/zed/)).toEqual({ kind: 'notice', text: 'no user zed; message not delivered' });
-    await bob.client.quit();
+    expect(sent).toEqual(['are you there?']);
+    expect(unsent).toEqual(['hello?']);
+    expect(bob.client.pending).toEqual([]);
+    const carol = await join('carol');
+    await carol.events.next((e) => e.kind === 'private');
+    expect(carol.events.all.filter((e) => e.kind === 'private')).toEqual([{ kind: 'private', from: 'bob', text: 'are you there?' }]);
+    await carol.client.quit();
+    // Delivered once: the next sign-in finds nothing waiting.
+    const again = await join('carol');
+    again.client.who();
+    await again.events.next((e) => e.kind === 'online');
+    expect(again.events.all.some((e) => e.kind === 'private')).toBe(false);
+    await Promise.all([again.client.quit(), bob.client.quit()]);
   });
 
   it('answers an oversized or unprintable message with a notice and delivers nothing', async () => {

@@ -1,6 +1,6 @@
 /**
  * `sealwire chat HOST:PORT --user NAME [--server-key FILE|SHA256:…] [--key PATH] [--suite S]
- *  [--tcp] [--password-file FILE] [--signup]`
+ *  [--tcp] [--password-file FILE] [--signup] [--timestamps] [--no-reconnect]`
  *
  * Signs up (`--signup`) or in, then chats. The password comes from `--password-file`, the
  * `SEALWIRE_PASSWORD` environment variable, or a prompt on the terminal; never from argv. Without
@@ -9,7 +9,13 @@
  * With a terminal on stdin and stdout it runs a small terminal UI (readline: messages scroll above
  * the input line). Otherwise it runs in line mode: each stdin line is a message or a command, each
  * event one stdout line in the fixed format of chat/render.ts. `/quit` and stdin EOF sign out and
- * exit 0; a refused sign-in is one line on stderr and exit 1.
+ * exit 0; a refused sign-in is one line on stderr and exit 1. SIGTERM, SIGHUP (a closed terminal)
+ * and SIGINT sign out too, so the others see the user leave at once.
+ *
+ * A server seen for the first time (trust on first use) is named with its fingerprint and where it
+ * is recorded before the password leaves; on a terminal the user confirms first. A lost session is
+ * re-established (chat/reconnect.ts) unless `--no-reconnect`; the client exits 0 only after the
+ * server confirmed the sign-out, never when the session was lost.
  */
 import type { Command } from 'commander';
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
@@ -20,11 +26,16 @@ import { generateKeyPairAsync, type KeyPair } from '../../keys/key.js';
 import { sealwireHome } from '../../keys/home.js';
 import { DEFAULT_SUITE, getSuite } from '../../suites/index.js';
 import type { SuiteName } from '../../session/handshake.js';
-import { DEFAULT_CHAT_TRANSPORT, connectChat, type ChatTransport } from '../../chat/net.js';
-import type { ChatClient, ChatEvent } from '../../chat/client.js';
-import { HELP, formatLine, parseInput, prompt, tuiLine, tuiOwnLine, type InputCommand } from '../../chat/render.js';
+import { defaultKnownHostsPath } from '../../keys/home.js';
+import { SealwireError } from '../../errors.js';
+import { DEFAULT_CHAT_TRANSPORT, connectChat, type ChatTransport, type ServerIdentity } from '../../chat/net.js';
+import { ChatRefusedError, type ChatEvent, type Outgoing } from '../../chat/client.js';
+import { ReconnectingChat } from '../../chat/reconnect.js';
+import { ServerRotation, formatAddress } from '../../chat/server-list.js';
+import { HELP, formatLine, isoStamp, parseInput, prompt, tuiLine, tuiOwnLine, type InputCommand } from '../../chat/render.js';
 import { parseHostPort, parseSuite } from '../args.js';
 import { UsageError } from '../errors.js';
+import { explainConnectFailure } from '../connect-hints.js';
 
 /** Environment variable read for the password when no --password-file is given. */
 export const PASSWORD_ENV = 'SEALWIRE_PASSWORD';
@@ -40,13 +51,18 @@ interface ChatCliOptions {
   passwordFile?: string;
   signup?: boolean;
   knownHosts?: string;
+  timestamps?: boolean;
+  reconnect: boolean;
 }
+
+/** Handshake timeout of a redial after a lost session (ms): a server still down costs little. */
+const REDIAL_HANDSHAKE_TIMEOUT_MS = 3000;
 
 export function register(program: Command, run: (fn: () => Promise<number>) => void): void {
   program
     .command('chat')
     .description('join a secure chat room (line mode without a terminal; /help lists commands)')
-    .argument('<host:port>', 'chat server address')
+    .argument('<host:port>', 'chat server address; several, comma-separated (servers of one room): one is picked at random, the next is tried when one fails')
     .requiredOption('--user <name>', 'account name')
     .option('--server-key <file|fingerprint>', "the server's public key file or SHA256: fingerprint (default: known_hosts, trust on first use)")
     .option('--key <path>', 'this client\'s private key (default: ~/.sealwire/id_<type>, created on first use)')
@@ -56,22 +72,73 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .option('--password-file <file>', `read the password from the first line of FILE (else $${PASSWORD_ENV}, else a prompt)`)
     .option('--signup', 'create the account, then sign in')
     .option('--known-hosts <file>', 'known_hosts file for trust on first use')
+    .option('--timestamps', 'line mode: start each line with an ISO 8601 time (UTC)')
+    .option('--no-reconnect', 'exit when the session is lost instead of reconnecting')
     .action((target: string, opts: ChatCliOptions) => run(() => chat(target, opts)));
 }
 
 async function chat(target: string, opts: ChatCliOptions): Promise<number> {
-  const { host, port } = parseHostPort(target);
+  const rotation = new ServerRotation(target.split(',').map((t) => parseHostPort(t.trim())));
   const suite = parseSuite(opts.suite);
   if (opts.tcp && opts.udp) throw new UsageError('--tcp and --udp exclude each other');
   const transport: ChatTransport = opts.tcp ? 'tcp' : opts.udp ? 'udp' : DEFAULT_CHAT_TRANSPORT;
   const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
   const password = await readPassword(opts, process.stdin.isTTY === true);
   const key = await identityKey(suite, opts.key);
-  const client = await connectChat(
-    { host, port, suite, key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, transport },
-    { user: opts.user, password, signup: opts.signup === true },
+  // Held in memory only, for signing in again after a lost session (and updated by /passwd).
+  const credentials = { user: opts.user, password };
+  const base = { suite, key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, transport };
+  let first;
+  // Each server of the list once, from the one picked at random; the last failure is reported.
+  for (let tried = 1; ; tried++) {
+    const server = rotation.current;
+    const at = formatAddress(server);
+    try {
+      first = await connectChat(
+        { ...base, ...server, beforeSignIn: (identity) => confirmServer(identity, at, opts.knownHosts, tty) },
+        { ...credentials, signup: opts.signup === true },
+      );
+      break;
+    } catch (e) {
+      if (tried >= rotation.servers.length || e instanceof ChatRefusedError) throw explainConnectFailure(e, { target: at, transport, suite, serverKey: opts.serverKey });
+      process.stderr.write(`sealwire chat: ${at} failed (${e instanceof Error ? e.message : String(e)}); trying ${formatAddress(rotation.advance())}\n`);
+    }
+  }
+  const client = new ReconnectingChat(first, {
+    // A redial that fails moves to the next server of the list for the next try.
+    dial: async () => {
+      try {
+        return await connectChat({ ...base, ...rotation.current, handshakeTimeout: REDIAL_HANDSHAKE_TIMEOUT_MS }, credentials);
+      } catch (e) {
+        if (!(e instanceof ChatRefusedError)) rotation.advance();
+        throw e;
+      }
+    },
+    maxAttempts: opts.reconnect ? undefined : 0,
+  });
+  const setPassword = (pw: string): void => void (credentials.password = pw);
+  return tty ? terminalUi(client, setPassword) : lineMode(client, opts.signup === true, opts.timestamps === true, setPassword);
+}
+
+/**
+ * Before the password leaves: a server trusted on first use is named with its fingerprint and the
+ * file that records it; on a terminal the user confirms.
+ */
+async function confirmServer(server: ServerIdentity, target: string, knownHosts: string | undefined, tty: boolean): Promise<void> {
+  if (server.trust !== 'first-use') return;
+  process.stderr.write(
+    `sealwire chat: first connection to ${target}: trusting server key ${server.fingerprint ?? '(none)'} and recording it in ${knownHosts ?? defaultKnownHostsPath()}\n`,
   );
-  return tty ? terminalUi(client) : lineMode(client, opts.signup === true);
+  if (!tty) return;
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const answer = await new Promise<string>((resolve) => {
+    rl.question('send the password to this server? [y/N] ', resolve);
+    rl.once('close', () => resolve(''));
+  });
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) {
+    throw new SealwireError('UNKNOWN_PEER', `not confirmed: nothing was sent to ${target} (compare the fingerprint with the server's, then try again)`);
+  }
 }
 
 /** The password: --password-file, then $SEALWIRE_PASSWORD, then a prompt on the terminal. */
@@ -142,19 +209,32 @@ async function identityKey(suiteName: SuiteName, path: string | undefined): Prom
   return pair;
 }
 
+/** A `/passwd` waiting for the server's answer: the held password changes once it confirms. */
+interface PasswordChange {
+  next: string | null;
+}
+
 /** Sends what a typed line asks for; returns a line to show locally, if any. */
-function act(client: ChatClient, cmd: InputCommand): string | null {
+function act(client: ReconnectingChat, cmd: InputCommand, change: PasswordChange): string | null {
   switch (cmd.kind) {
     case 'none':
       return null;
     case 'say':
       client.say(cmd.text);
       return null;
+    case 'me':
+      client.me(cmd.text);
+      return null;
     case 'msg':
       client.msg(cmd.to, cmd.text);
       return null;
     case 'who':
       client.who();
+      return null;
+    case 'passwd':
+      if (cmd.old === undefined || cmd.new === undefined) return formatLine({ kind: 'notice', text: 'usage: /passwd OLD NEW' });
+      change.next = cmd.new;
+      client.passwd(cmd.old, cmd.new);
       return null;
     case 'help':
       return formatLine({ kind: 'notice', text: HELP });
@@ -165,11 +245,36 @@ function act(client: ChatClient, cmd: InputCommand): string | null {
   }
 }
 
-function lineMode(client: ChatClient, signedUp: boolean): Promise<number> {
+/** Commits a `/passwd` once the server confirms it (the held password is what a redial sends). */
+function watchPassword(e: ChatEvent, change: PasswordChange, setPassword: (pw: string) => void): void {
+  if (e.kind !== 'notice' || change.next === null || !e.text.startsWith('password ')) return;
+  if (e.text === 'password changed') setPassword(change.next);
+  change.next = null;
+}
+
+/** Signals that end the chat the way /quit does: signed out, so nobody waits for a ghost. */
+const SIGN_OUT_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
+
+function onSignOutSignal(quit: () => void): () => void {
+  for (const sig of SIGN_OUT_SIGNALS) process.on(sig, quit);
+  return () => {
+    for (const sig of SIGN_OUT_SIGNALS) process.off(sig, quit);
+  };
+}
+
+function lineMode(client: ReconnectingChat, signedUp: boolean, timestamps: boolean, setPassword: (pw: string) => void): Promise<number> {
   return new Promise((resolve) => {
-    const out = (line: string): void => void process.stdout.write(`${line}\n`);
+    const out = (line: string, at?: string): void => {
+      const stamp = timestamps ? `${at ?? isoStamp(new Date())} ` : '';
+      process.stdout.write(`${stamp}${line}\n`);
+    };
+    const change: PasswordChange = { next: null };
     out(formatLine({ kind: 'notice', text: `${signedUp ? 'signed up and signed in' : 'signed in'} as ${client.user}` }));
-    client.onEvent((e: ChatEvent) => out(formatLine(e)));
+    client.onEvent((e: ChatEvent) => {
+      watchPassword(e, change, setPassword);
+      const at = e.kind === 'history' && !Number.isNaN(Date.parse(e.at)) ? isoStamp(new Date(e.at)) : undefined;
+      out(formatLine(e), at);
+    });
     let quitting = false;
     const rl = readline.createInterface({ input: process.stdin, terminal: false, crlfDelay: Infinity });
     const quit = (): void => {
@@ -178,15 +283,17 @@ function lineMode(client: ChatClient, signedUp: boolean): Promise<number> {
       rl.close();
       void client.quit();
     };
+    const offSignals = onSignOutSignal(quit);
     rl.on('line', (line) => {
       if (quitting) return;
       const cmd = parseInput(line);
       if (cmd.kind === 'quit') return quit();
-      const local = act(client, cmd);
+      const local = act(client, cmd, change);
       if (local) out(local);
     });
     rl.on('close', quit);
     client.once('close', (error: Error | null) => {
+      offSignals();
       rl.close();
       if (quitting && !error) return resolve(0);
       out(formatLine({ kind: 'notice', text: error ? `disconnected: ${error.message}` : 'the server closed the session' }));
@@ -195,7 +302,7 @@ function lineMode(client: ChatClient, signedUp: boolean): Promise<number> {
   });
 }
 
-function terminalUi(client: ChatClient): Promise<number> {
+function terminalUi(client: ReconnectingChat, setPassword: (pw: string) => void): Promise<number> {
   return new Promise((resolve) => {
     const style = { color: !process.env['NO_COLOR'] };
     let online = client.onlineAtSignIn.length;
@@ -212,7 +319,9 @@ function terminalUi(client: ChatClient): Promise<number> {
     };
     show(tuiLine({ kind: 'notice', text: `signed in as ${client.user}; ${HELP}` }, client.user, new Date(), style));
     show(tuiLine({ kind: 'online', users: [...client.onlineAtSignIn] }, client.user, new Date(), style));
+    const change: PasswordChange = { next: null };
     client.onEvent((e) => {
+      watchPassword(e, change, setPassword);
       if (e.kind === 'joined') online++;
       if (e.kind === 'left') online = Math.max(1, online - 1);
       if (e.kind === 'online') online = e.users.length;
@@ -225,20 +334,30 @@ function terminalUi(client: ChatClient): Promise<number> {
       rl.close();
       void client.quit();
     };
+    const offSignals = onSignOutSignal(quit);
+    // Our own message appears once the server has it.
+    client.on('sent', (m: Outgoing) => show(tuiOwnLine(m, client.user, new Date(), style)));
     rl.on('line', (line) => {
       const cmd = parseInput(line);
       if (cmd.kind === 'quit') return quit();
-      // Replace the typed line with its rendering.
+      // Remove the typed line: our own message is shown once the server has it (the 'sent' event).
       readline.moveCursor(process.stdout, 0, -1);
       readline.clearLine(process.stdout, 0);
-      const local = act(client, cmd);
-      if (cmd.kind === 'say' || cmd.kind === 'msg') show(tuiOwnLine(cmd, client.user, new Date(), style));
-      else if (local) show(tuiLine({ kind: 'notice', text: local.slice(2) }, client.user, new Date(), style));
+      if (cmd.kind === 'passwd' && cmd.old === undefined) {
+        void askPasswords(rl).then((pw) => {
+          if (!pw) return show(tuiLine({ kind: 'notice', text: 'password not changed' }, client.user, new Date(), style));
+          act(client, { kind: 'passwd', ...pw }, change);
+        });
+        return;
+      }
+      const local = act(client, cmd, change);
+      if (local) show(tuiLine({ kind: 'notice', text: local.slice(2) }, client.user, new Date(), style));
       else refreshPrompt();
     });
     rl.on('SIGINT', quit);
     rl.on('close', quit);
     client.once('close', (error: Error | null) => {
+      offSignals();
       rl.close();
       process.stdout.write('\n');
       if (quitting && !error) return resolve(0);
@@ -246,4 +365,24 @@ function terminalUi(client: ChatClient): Promise<number> {
       resolve(1);
     });
   });
+}
+
+/** Asks for the current and the new password without echoing them (terminal UI `/passwd`). */
+async function askPasswords(rl: readline.Interface): Promise<{ old: string; new: string } | null> {
+  const hidden = rl as unknown as { _writeToOutput?: (s: string) => void };
+  const write = hidden._writeToOutput;
+  const ask = (q: string): Promise<string> =>
+    new Promise((resolve) => {
+      process.stdout.write(q);
+      hidden._writeToOutput = () => {}; // typed characters are not echoed
+      rl.question('', (answer) => {
+        hidden._writeToOutput = write;
+        process.stdout.write('\n');
+        resolve(answer);
+      });
+    });
+  const old = await ask('current password: ');
+  const next = await ask('new password: ');
+  if (old === '' || next === '') return null;
+  return { old, new: next };
 }

@@ -13,7 +13,7 @@ import { DEFAULT_SUITE } from '../../suites/index.js';
 import { defaultKnownHostsPath } from '../../keys/home.js';
 import { parseHostPort, parsePositiveInt, parseSeconds, parseSuite } from '../args.js';
 import { connectUdpCommand } from './udp.js';
-import { reportError } from '../errors.js';
+import { UsageError, reportError } from '../errors.js';
 
 interface ConnectCliOptions {
   serverKey?: string;
@@ -22,7 +22,7 @@ interface ConnectCliOptions {
   knownHosts?: string;
   handshakeTimeout: string;
   udp?: boolean;
-  linger: string;
+  linger?: string;
 }
 
 export function register(program: Command, run: (fn: () => Promise<number>) => void): void {
@@ -36,7 +36,7 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .option('--known-hosts <file>', 'known_hosts file for trust on first use', undefined)
     .option('--handshake-timeout <ms>', 'give up if the handshake takes longer (milliseconds)', '10000')
     .option('--udp', 'connect over UDP: each stdin line is one message, each received message one line')
-    .option('--linger <seconds>', 'with --udp: after stdin ends, wait until the session is quiet this long, then close', '1')
+    .option('--linger <seconds>', 'with --udp: after stdin ends, wait until the session is quiet this long, then close (default 1)')
     .action((target: string, opts: ConnectCliOptions) => run(() => connectCommand(target, opts)));
 }
 
@@ -44,7 +44,8 @@ async function connectCommand(target: string, opts: ConnectCliOptions): Promise<
   const { host, port } = parseHostPort(target);
   const suite = parseSuite(opts.suite);
   const handshakeTimeout = parsePositiveInt(opts.handshakeTimeout, '--handshake-timeout');
-  const lingerMs = parseSeconds(opts.linger, '--linger') * 1000;
+  if (opts.linger !== undefined && !opts.udp) throw new UsageError('--linger applies to --udp only (over TCP the session ends with its close record)');
+  const lingerMs = parseSeconds(opts.linger ?? '1', '--linger') * 1000;
   if (opts.udp) {
     return connectUdpCommand({ host, port, target, suite, key: opts.key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, handshakeTimeout, lingerMs });
   }

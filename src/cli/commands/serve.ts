@@ -10,7 +10,7 @@
  * exits 2; a suite whose clients are anonymous (secsess, cbcmac) refuses `--authorized-keys`, which
  * could restrict nothing there.
  */
-import { logLine, serveUntilSignal } from '../serving.js';
+import { listenOrFail, logLine, serveUntilSignal } from '../serving.js';
 import type { Command } from 'commander';
 import { loadKeyPair } from '../../keys/files.js';
 import { loadAuthorizedKeys } from '../../keys/authorized-keys.js';
@@ -82,7 +82,7 @@ async function serve(opts: ServeOptions): Promise<number> {
   server.on('sessionError', (err: SealwireError, session: SecureSession) => {
     logLine(`session from ${who(session)} failed: ${err.message} [${err.code}]`);
   });
-  const addr = await server.listen(port, opts.host);
+  const addr = await listenOrFail(server, port, opts.host);
   // After listen, errors are accept failures (EMFILE...): reported, never fatal.
   server.on('error', (err: SealwireError) => logLine(`server: ${err.message} [${err.code}]`));
   await serveUntilSignal(addr.address, addr.port, () => server.close(), logLine);
