@@ -278,9 +278,13 @@ function lineMode(client: ReconnectingChat, signedUp: boolean, timestamps: boole
     });
     rl.on('close', quit);
     client.once('close', (error: Error | null) => {
+      // Whether the user asked to leave, read before rl.close() (whose 'close' calls quit()):
+      // a session that ended any other way is never a clean exit.
+      const asked = quitting;
+      quitting = true;
       offSignals();
       rl.close();
-      if (quitting && !error) return resolve(0);
+      if (asked && !error) return resolve(0);
       out(formatLine({ kind: 'notice', text: error ? `disconnected: ${error.message}` : 'the server closed the session' }));
       resolve(1);
     });
@@ -342,10 +346,14 @@ function terminalUi(client: ReconnectingChat, setPassword: (pw: string) => void)
     rl.on('SIGINT', quit);
     rl.on('close', quit);
     client.once('close', (error: Error | null) => {
+      // Whether the user asked to leave, read before rl.close() (whose 'close' calls quit()):
+      // a session that ended any other way is never a clean exit.
+      const asked = quitting;
+      quitting = true;
       offSignals();
       rl.close();
       process.stdout.write('\n');
-      if (quitting && !error) return resolve(0);
+      if (asked && !error) return resolve(0);
       process.stdout.write(`${formatLine({ kind: 'notice', text: error ? `disconnected: ${error.message}` : 'the server closed the session' })}\n`);
       resolve(1);
     });
