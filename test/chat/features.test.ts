@@ -182,10 +182,17 @@ describe('chat server: history, offline messages, answers, /passwd', () => {
     await chat.close(100);
   });
 
-  it('changes a password only with the current one', async () => {
+  it('changes a password only with the current one; the log names the account a refused sign-in tried', async () => {
     const store = memoryAccountStore();
     store.create('alice', await hashPassword(PW, cost), 0);
-    const chat = new ChatServer({ store, passwordCost: cost });
+    const logs: string[] = [];
+    const chat = new ChatServer({ store, passwordCost: cost, log: (l) => logs.push(l) });
+    const wrong = new ScriptedChannel();
+    chat.attach(wrong);
+    wrong.deliver({ t: 'signin', user: 'alice', password: 'not the password' });
+    await wrong.waitFor((m) => m.t === 'refused');
+    expect(logs.find((l) => l.startsWith('signin refused'))).toBe('signin refused for anonymous@test:0 (account "alice"): wrong user name or password');
+    expect(logs.join('\n')).not.toContain('not the password');
     const ch = new ScriptedChannel();
     chat.attach(ch);
     ch.deliver({ t: 'signin', user: 'alice', password: PW });

@@ -95,7 +95,7 @@ describe('chat: failed connects explained, first-use server named before the pas
     expect(udp.code).toBe('TIMEOUT');
     expect(udp.message).toMatch(/^no answer over UDP from h:1: the server most likely runs over TCP \(add --tcp\), or it uses another suite than box \(--suite.*--server-key server\.pub/);
     const tcp = explainConnectFailure(new SealwireError('IO', 'connection error (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:1'), { ...ctx, transport: 'tcp' }) as SealwireError;
-    expect(tcp.message).toMatch(/^nothing accepts TCP connections at h:1: if the chat server runs over UDP \(its default\), drop --tcp/);
+    expect(tcp.message).toMatch(/^nothing accepts TCP connections at h:1: if the server runs over UDP \(its default\), drop --tcp/);
     const closed = explainConnectFailure(new SealwireError('HANDSHAKE_FAILED', 'the peer closed the connection during the handshake, while we waited'), { ...ctx, transport: 'tcp' }) as SealwireError;
     expect(closed.message).toMatch(/^the server at h:1 ended the handshake: it uses another suite than box \(--suite/);
     const rsa = explainConnectFailure(
@@ -104,6 +104,10 @@ describe('chat: failed connects explained, first-use server named before the pas
     ) as SealwireError;
     expect(rsa.message).toMatch(/runs an RSA suite \(add --suite sid/);
     expect(rsa.message).not.toMatch(/keygen/);
+    const connectTcp = explainConnectFailure(new SealwireError('IO', 'connect ECONNREFUSED 127.0.0.1:1'), { ...ctx, transport: 'tcp', defaultTransport: 'tcp' }) as SealwireError;
+    expect(connectTcp.message).toMatch(/^nothing accepts TCP connections at h:1: if the server runs over UDP, add --udp;/);
+    const connectUdp = explainConnectFailure(new SealwireError('TIMEOUT', 'handshake did not finish in time'), { ...ctx, transport: 'udp', defaultTransport: 'tcp' }) as SealwireError;
+    expect(connectUdp.message).toMatch(/most likely runs over TCP \(drop --udp\)/);
     const other = new SealwireError('UNKNOWN_PEER', 'changed key');
     expect(explainConnectFailure(other, { ...ctx, transport: 'tcp' })).toBe(other);
   });

@@ -87,7 +87,7 @@ async function chat(target: string, opts: ChatCliOptions): Promise<number> {
   // Held in memory only, for signing in again after a lost session (and updated by /passwd).
   const credentials = { user: opts.user, password };
   const base = { host, port, suite, key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, transport };
-  const context = { target, transport, suite, serverKey: opts.serverKey };
+  const context = { target, transport, suite, serverKey: opts.serverKey, defaultTransport: DEFAULT_CHAT_TRANSPORT, what: 'the chat server' };
   let first;
   try {
     first = await connectChat(
