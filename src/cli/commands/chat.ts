@@ -240,10 +240,17 @@ function watchPassword(e: ChatEvent, change: PasswordChange, setPassword: (pw: s
 /** Signals that end the chat the way /quit does: signed out, so nobody waits for a ghost. */
 const SIGN_OUT_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
 
+/** Signs out on the first such signal; a second one (the sign-out hangs) exits 1 at once. */
 function onSignOutSignal(quit: () => void): () => void {
-  for (const sig of SIGN_OUT_SIGNALS) process.on(sig, quit);
+  let signalled = false;
+  const handler = (): void => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    quit();
+  };
+  for (const sig of SIGN_OUT_SIGNALS) process.on(sig, handler);
   return () => {
-    for (const sig of SIGN_OUT_SIGNALS) process.off(sig, quit);
+    for (const sig of SIGN_OUT_SIGNALS) process.off(sig, handler);
   };
 }
 
