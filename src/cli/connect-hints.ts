@@ -51,7 +51,7 @@ export function explainConnectFailure(e: unknown, ctx: ConnectContext): unknown 
     case 'HANDSHAKE_FAILED':
       // Past the server's first answer the suite and key are right: keep the specific reason
       // (e.g. this client's key is not in the server's authorized keys).
-      if (/closed the connection during the handshake/.test(e.message) && !/authorized keys/.test(e.message)) {
+      if (/closed the connection during the handshake/.test(e.message) && !/authorized/.test(e.message)) {
         return new SealwireError('HANDSHAKE_FAILED', `the server at ${target} ended the handshake: ${suiteHint}${keyHint}`, { cause: e });
       }
       return e;
