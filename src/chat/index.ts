@@ -10,8 +10,10 @@ export {
   type ThrottleEntry,
   type ThrottlePolicy,
 } from './throttle.js';
-export { ChatClient, ChatRefusedError, type ChatEvent, type Credentials } from './client.js';
-export { openAccountStore, memoryAccountStore, type AccountStore, type Account } from './store.js';
+export { ChatClient, ChatRefusedError, type ChatEvent, type Credentials, type Outgoing } from './client.js';
+export { openAccountStore, openChatDatabase, memoryAccountStore, memoryChatDatabase, type AccountStore, type Account, type ChatDatabase } from './store.js';
+export { memoryMessageStore, type MessageStore, type HistoryEntry, type OfflineMessage } from './history.js';
+export { ReconnectingChat, type ReconnectOptions } from './reconnect.js';
 export { streamChannel, reliableChannel, type MessageChannel, type DatagramSessionLike, type ReliableChannelOptions } from './channel.js';
 export { DEFAULT_LIMITS, type ChatLimits } from './limits.js';
 export { formatLine, parseInput } from './render.js';

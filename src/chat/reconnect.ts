@@ -4,7 +4,8 @@
  * again with the credentials it holds in memory, says `reconnected`, and sends what was typed
  * meanwhile. Messages that were in flight when the session was lost (sent, never confirmed) are
  * named in a notice rather than sent twice. After `maxAttempts` failed dials it gives up: `'close'`
- * carries the error.
+ * carries the error. The history a redial brings is shown only from the moment of the loss on
+ * (by this machine's clock), so what was seen live is not repeated.
  *
  * It does not reconnect when the user quit, when the server refused the sign-in (a wrong password
  * stays wrong), or when the same user signed in from elsewhere (the sessions would take turns).
@@ -28,6 +29,8 @@ export interface ReconnectOptions {
   readonly maxQueued?: number;
   /** Runs `fn` after `ms` (default `setTimeout`); returns a cancel function. */
   readonly schedule?: (fn: () => void, ms: number) => () => void;
+  /** Wall-clock ms since the epoch (default `Date.now`): which history is new after a redial. */
+  readonly now?: () => number;
 }
 
 export const DEFAULT_RECONNECT_ATTEMPTS = 8;
@@ -51,6 +54,8 @@ export class ReconnectingChat extends EventEmitter {
   private readonly maxQueued: number;
   private readonly schedule: (fn: () => void, ms: number) => () => void;
   private handler: ((e: ChatEvent) => void) | null = null;
+  /** When the session was lost (wall clock), so a redial shows only history from then on. */
+  private lostAt = 0;
 
   constructor(
     first: ChatClient,
@@ -159,6 +164,7 @@ export class ReconnectingChat extends EventEmitter {
     if (client !== this.client || this.finished) return;
     if ((this.quitting && !this.reconnecting) || client.replaced || this.maxAttempts === 0) return this.finish(error);
     const lost = client.pending;
+    this.lostAt = (this.options.now ?? Date.now)();
     this.notice(`connection lost (${error ? error.message : 'the server closed the session'}); reconnecting`);
     for (const m of lost) this.notice(`not confirmed by the server before the connection was lost, may not have been sent: ${describe(m)}`);
     this.reconnecting = true;
@@ -196,7 +202,14 @@ export class ReconnectingChat extends EventEmitter {
     this.reconnecting = false;
     this.adopt(client);
     this.notice('reconnected');
-    if (this.handler) client.onEvent(this.handler);
+    if (this.handler) {
+      const handler = this.handler;
+      // The history a redial brings repeats what was shown live: keep what came after the loss.
+      client.onEvent((e) => {
+        if (e.kind === 'history' && !(Date.parse(e.at) >= this.lostAt)) return;
+        handler(e);
+      });
+    }
     for (const a of this.queued.splice(0)) this.perform(a);
     if (this.quitting) void client.quit();
   }

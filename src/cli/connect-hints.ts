@@ -15,12 +15,20 @@ export interface ConnectContext {
   readonly suite: SuiteName;
   /** --server-key as given (a file or a fingerprint), if any. */
   readonly serverKey?: string | undefined;
+  /** The command's default transport (`chat`: UDP, `connect`: TCP), for the flag that switches. */
+  readonly defaultTransport?: 'tcp' | 'udp';
+  /** What to call the server in the hint (default "the server"). */
+  readonly what?: string;
 }
 
 /** The error to report for a failed connect: the original when there is nothing to add. */
 export function explainConnectFailure(e: unknown, ctx: ConnectContext): unknown {
   if (!(e instanceof SealwireError)) return e;
   const { target, transport, suite } = ctx;
+  const byDefault = ctx.defaultTransport ?? 'udp';
+  const what = ctx.what ?? 'the server';
+  const toTcp = byDefault === 'tcp' ? 'drop --udp' : 'add --tcp';
+  const toUdp = byDefault === 'udp' ? 'drop --tcp' : 'add --udp';
   const keyHint = ctx.serverKey !== undefined ? `, or its key is not the one pinned (check --server-key ${ctx.serverKey})` : '';
   const suiteHint = `it uses another suite than ${suite} (--suite, as the server's)`;
   switch (e.code) {
@@ -28,20 +36,22 @@ export function explainConnectFailure(e: unknown, ctx: ConnectContext): unknown 
       if (transport === 'udp' && /handshake/.test(e.message)) {
         return new SealwireError(
           'TIMEOUT',
-          `no answer over UDP from ${target}: the server most likely runs over TCP (add --tcp), or ${suiteHint}${keyHint}, or it is not running`,
+          `no answer over UDP from ${target}: ${what} most likely runs over TCP (${toTcp}), or ${suiteHint}${keyHint}, or it is not running`,
           { cause: e },
         );
       }
       return e;
     case 'IO':
       if (transport === 'tcp' && /ECONNREFUSED/.test(e.message)) {
-        return new SealwireError('IO', `nothing accepts TCP connections at ${target}: if the chat server runs over UDP (its default), drop --tcp; else check that it runs on that port`, {
+        return new SealwireError('IO', `nothing accepts TCP connections at ${target}: if ${what} runs over UDP${byDefault === 'udp' ? ' (its default)' : ''}, ${toUdp}; else check that it runs on that port`, {
           cause: e,
         });
       }
       return e;
     case 'HANDSHAKE_FAILED':
-      if (/closed the connection during the handshake/.test(e.message)) {
+      // Past the server's first answer the suite and key are right: keep the specific reason
+      // (e.g. this client's key is not in the server's authorized keys).
+      if (/closed the connection during the handshake/.test(e.message) && !/authorized/.test(e.message)) {
         return new SealwireError('HANDSHAKE_FAILED', `the server at ${target} ended the handshake: ${suiteHint}${keyHint}`, { cause: e });
       }
       return e;

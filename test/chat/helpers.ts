@@ -105,7 +105,7 @@ export class ChatProcess {
   private partial = '';
   private waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
 
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
+  constructor(args: string[], env: NodeJS.ProcessEnv, lifetimeMs = 25_000) {
     this.child = spawn(process.execPath, [CLI, 'chat', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
     this.child.stdout!.on('data', (c: Buffer) => {
       this.partial += c.toString();
@@ -119,7 +119,7 @@ export class ChatProcess {
     this.child.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString()));
     this.child.stdin!.on('error', () => {});
     this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 25_000);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), lifetimeMs);
     timer.unref();
     void this.exited.then(() => clearTimeout(timer));
   }
@@ -145,5 +145,16 @@ export class ChatProcess {
 
   kill(): void {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+
+  /** Sends a signal (SIGTERM, SIGHUP...) to the chat process. */
+  signal(sig: NodeJS.Signals): void {
+    if (this.child.exitCode === null) this.child.kill(sig);
+  }
+
+  /** Output lines from the first that matches `from` on (for order checks). */
+  linesFrom(from: RegExp): string[] {
+    const i = this.lines.findIndex((l) => from.test(l));
+    return i < 0 ? [] : this.lines.slice(i);
   }
 }

@@ -1,7 +1,7 @@
 /** Chat message codec, the line-mode format, input parsing and the terminal UI's rendering. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MAX_WIRE_MESSAGE, decodeClientMessage, decodeServerMessage, encodeMessage, isPrintable, sanitize, type ClientMessage, type ServerMessage } from '../../src/chat/protocol.js';
+import { MAX_TEXT_BYTES, MAX_WIRE_MESSAGE, decodeClientMessage, decodeServerMessage, encodeMessage, isPrintable, sanitize, type ClientMessage, type ServerMessage } from '../../src/chat/protocol.js';
 import { formatLine, highlightMentions, mentions, parseInput, prompt, tuiLine, tuiOwnLine } from '../../src/chat/render.js';
 import { SealwireError } from '../../src/errors.js';
 
@@ -12,6 +12,8 @@ describe('chat protocol', () => {
       { t: 'signin', user: 'alice', password: 'pw pw pw' },
       { t: 'say', text: 'hello "world" ✓' },
       { t: 'msg', to: 'bob', text: 'hi' },
+      { t: 'me', text: 'waves' },
+      { t: 'passwd', old: 'old pw 1', new: 'new pw 2' },
       { t: 'who' },
       { t: 'quit' },
     ];
@@ -26,8 +28,23 @@ describe('chat protocol', () => {
       { t: 'online', users: [] },
       { t: 'notice', text: 'n' },
       { t: 'bye', reason: 'r' },
+      { t: 'emote', from: 'a', text: 'waves' },
+      { t: 'history', kind: 'say', from: 'a', text: 'x', at: '2026-01-02T03:04:05.000Z' },
+      { t: 'sent' },
+      { t: 'unsent', reason: 'too long' },
     ];
     for (const m of server) expect(decodeServerMessage(encodeMessage(m))).toEqual(m);
+  });
+
+  it('fits the longest text the protocol allows, whatever JSON makes of it', () => {
+    for (const ch of ['"', '\\', '\t', 'x', 'é']) {
+      const text = ch.repeat(Math.floor(MAX_TEXT_BYTES / Buffer.byteLength(ch)));
+      const bytes = encodeMessage({ t: 'msg', to: 'a'.repeat(32), text });
+      expect(bytes.length).toBeLessThanOrEqual(MAX_WIRE_MESSAGE);
+      expect(decodeClientMessage(bytes)).toEqual({ t: 'msg', to: 'a'.repeat(32), text });
+    }
+    expect(() => decodeClientMessage(Buffer.from(JSON.stringify({ t: 'passwd', old: 'a' })))).toThrow(SealwireError);
+    expect(() => decodeServerMessage(Buffer.from(JSON.stringify({ t: 'sent', extra: 1 })))).toThrow(/unexpected field/);
   });
 
   it('refuses anything else with a SealwireError', () => {

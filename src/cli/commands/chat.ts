@@ -88,6 +88,7 @@ async function chat(target: string, opts: ChatCliOptions): Promise<number> {
   // Held in memory only, for signing in again after a lost session (and updated by /passwd).
   const credentials = { user: opts.user, password };
   const base = { suite, key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, transport };
+  const context = { transport, suite, serverKey: opts.serverKey, defaultTransport: DEFAULT_CHAT_TRANSPORT, what: 'the chat server' };
   let first;
   // Each server of the list once, from the one picked at random; the last failure is reported.
   for (let tried = 1; ; tried++) {
@@ -100,7 +101,7 @@ async function chat(target: string, opts: ChatCliOptions): Promise<number> {
       );
       break;
     } catch (e) {
-      if (tried >= rotation.servers.length || e instanceof ChatRefusedError) throw explainConnectFailure(e, { target: at, transport, suite, serverKey: opts.serverKey });
+      if (tried >= rotation.servers.length || e instanceof ChatRefusedError) throw explainConnectFailure(e, { ...context, target: at });
       process.stderr.write(`sealwire chat: ${at} failed (${e instanceof Error ? e.message : String(e)}); trying ${formatAddress(rotation.advance())}\n`);
     }
   }
@@ -255,10 +256,17 @@ function watchPassword(e: ChatEvent, change: PasswordChange, setPassword: (pw: s
 /** Signals that end the chat the way /quit does: signed out, so nobody waits for a ghost. */
 const SIGN_OUT_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
 
+/** Signs out on the first such signal; a second one (the sign-out hangs) exits 1 at once. */
 function onSignOutSignal(quit: () => void): () => void {
-  for (const sig of SIGN_OUT_SIGNALS) process.on(sig, quit);
+  let signalled = false;
+  const handler = (): void => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    quit();
+  };
+  for (const sig of SIGN_OUT_SIGNALS) process.on(sig, handler);
   return () => {
-    for (const sig of SIGN_OUT_SIGNALS) process.off(sig, quit);
+    for (const sig of SIGN_OUT_SIGNALS) process.off(sig, handler);
   };
 }
 
@@ -293,9 +301,13 @@ function lineMode(client: ReconnectingChat, signedUp: boolean, timestamps: boole
     });
     rl.on('close', quit);
     client.once('close', (error: Error | null) => {
+      // Whether the user asked to leave, read before rl.close() (whose 'close' calls quit()):
+      // a session that ended any other way is never a clean exit.
+      const asked = quitting;
+      quitting = true;
       offSignals();
       rl.close();
-      if (quitting && !error) return resolve(0);
+      if (asked && !error) return resolve(0);
       out(formatLine({ kind: 'notice', text: error ? `disconnected: ${error.message}` : 'the server closed the session' }));
       resolve(1);
     });
@@ -357,10 +369,14 @@ function terminalUi(client: ReconnectingChat, setPassword: (pw: string) => void)
     rl.on('SIGINT', quit);
     rl.on('close', quit);
     client.once('close', (error: Error | null) => {
+      // Whether the user asked to leave, read before rl.close() (whose 'close' calls quit()):
+      // a session that ended any other way is never a clean exit.
+      const asked = quitting;
+      quitting = true;
       offSignals();
       rl.close();
       process.stdout.write('\n');
-      if (quitting && !error) return resolve(0);
+      if (asked && !error) return resolve(0);
       process.stdout.write(`${formatLine({ kind: 'notice', text: error ? `disconnected: ${error.message}` : 'the server closed the session' })}\n`);
       resolve(1);
     });

@@ -14,6 +14,7 @@ import { defaultKnownHostsPath } from '../../keys/home.js';
 import { parseHostPort, parsePositiveInt, parseSeconds, parseSuite } from '../args.js';
 import { connectUdpCommand } from './udp.js';
 import { UsageError, reportError } from '../errors.js';
+import { explainConnectFailure } from '../connect-hints.js';
 
 interface ConnectCliOptions {
   serverKey?: string;
@@ -46,19 +47,29 @@ async function connectCommand(target: string, opts: ConnectCliOptions): Promise<
   const handshakeTimeout = parsePositiveInt(opts.handshakeTimeout, '--handshake-timeout');
   if (opts.linger !== undefined && !opts.udp) throw new UsageError('--linger applies to --udp only (over TCP the session ends with its close record)');
   const lingerMs = parseSeconds(opts.linger ?? '1', '--linger') * 1000;
+  const context = { target, transport: opts.udp ? ('udp' as const) : ('tcp' as const), suite, serverKey: opts.serverKey, defaultTransport: 'tcp' as const };
   if (opts.udp) {
-    return connectUdpCommand({ host, port, target, suite, key: opts.key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, handshakeTimeout, lingerMs });
+    try {
+      return await connectUdpCommand({ host, port, target, suite, key: opts.key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, handshakeTimeout, lingerMs });
+    } catch (e) {
+      throw explainConnectFailure(e, context);
+    }
   }
   const key = opts.key ? loadKeyPair(opts.key) : undefined;
-  const session = await connectTcp({
-    host,
-    port,
-    suite,
-    key,
-    serverKey: opts.serverKey,
-    knownHosts: opts.knownHosts,
-    handshakeTimeout,
-  });
+  let session: SecureSession;
+  try {
+    session = await connectTcp({
+      host,
+      port,
+      suite,
+      key,
+      serverKey: opts.serverKey,
+      knownHosts: opts.knownHosts,
+      handshakeTimeout,
+    });
+  } catch (e) {
+    throw explainConnectFailure(e, context);
+  }
   session.on('warning', (e: unknown) => reportError(e, 'connect'));
   if (session.trust === 'first-use') {
     process.stderr.write(
