@@ -75,10 +75,15 @@ export function chachaSeal(plaintext: Uint8Array, aad: Uint8Array, nonce: Uint8A
   return out;
 }
 
+/** libsodium zeroes its output when the tag fails: in-place opens decrypt here first. */
+let scratch = Buffer.alloc(0);
+
 /**
  * Opens `ciphertext ‖ tag` (`sealed`). With `into` (as long as the plaintext; may be `sealed`'s
  * own first bytes, decrypting in place) the plaintext is written there; else it is a new buffer.
- * Returns the plaintext, or `null` when `sealed` does not authenticate (then `into` is unchanged).
+ * Returns the plaintext, or `null` when `sealed` does not authenticate (then `into` is unchanged:
+ * libsodium would zero its output on failure, so it decrypts into a shared scratch buffer first
+ * and the plaintext is copied over only once it authenticated).
  */
 export function chachaOpen(sealed: Uint8Array, aad: Uint8Array, nonce: Uint8Array, key: Uint8Array, into?: Uint8Array): Uint8Array | null {
   check(nonce, key);
@@ -99,11 +104,23 @@ export function chachaOpen(sealed: Uint8Array, aad: Uint8Array, nonce: Uint8Arra
     }
     return plain;
   }
-  const out = into ?? Buffer.allocUnsafe(n);
+  if (!into) {
+    const out = Buffer.allocUnsafe(n);
+    try {
+      sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached(out, null, ciphertext, tag, aad, nonce, key);
+    } catch {
+      return null;
+    }
+    return out;
+  }
+  if (scratch.length < n) scratch = Buffer.allocUnsafeSlow(Math.max(n, 2048));
+  const tmp = scratch.subarray(0, n);
   try {
-    sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached(out, null, ciphertext, tag, aad, nonce, key);
+    sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached(tmp, null, ciphertext, tag, aad, nonce, key);
   } catch {
     return null;
   }
-  return out;
+  into.set(tmp);
+  tmp.fill(0);
+  return into;
 }
