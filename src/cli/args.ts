@@ -2,12 +2,23 @@
 import { UsageError } from './errors.js';
 import { availableSuites } from '../suites/index.js';
 import type { SuiteName } from '../session/handshake.js';
+import { BOX_CIPHER_NAMES, type BoxCipherName } from '../crypto/record-aead.js';
 
 export function parsePort(value: string, flag = '--port'): number {
   if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a number 0-65535, got '${value}'`);
   const n = Number(value);
   if (n > 65535) throw new UsageError(`${flag} must be a number 0-65535, got '${value}'`);
   return n;
+}
+
+/** `--box-cipher`: one of the box record ciphers, and only with `--suite box`; undefined when absent. */
+export function parseBoxCipher(value: string | undefined, suite: SuiteName): BoxCipherName | undefined {
+  if (value === undefined) return undefined;
+  if (!BOX_CIPHER_NAMES.includes(value as BoxCipherName)) {
+    throw new UsageError(`--box-cipher must be one of ${BOX_CIPHER_NAMES.join(', ')}, got '${value}'`);
+  }
+  if (suite !== 'box') throw new UsageError(`--box-cipher applies to --suite box only, not '${suite}'`);
+  return value as BoxCipherName;
 }
 
 export function parsePositiveInt(value: string, flag: string): number {

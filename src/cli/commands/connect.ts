@@ -1,5 +1,5 @@
 /**
- * `sealwire connect HOST:PORT [--server-key FILE|SHA256:…] [--key PATH] [--suite S] [--udp [--linger S]]`
+ * `sealwire connect HOST:PORT [--server-key FILE|SHA256:…] [--key PATH] [--suite S] [--box-cipher C] [--udp [--linger S]]`
  *
  * Like `nc`: stdin goes to the server, what the server sends goes to stdout. At stdin EOF the
  * client half-closes (close record) and exits 0 once the server has closed its side cleanly.
@@ -11,7 +11,7 @@ import { connectTcp } from '../../transport/tcp.js';
 import type { SecureSession } from '../../transport/secure-session.js';
 import { DEFAULT_SUITE } from '../../suites/index.js';
 import { defaultKnownHostsPath } from '../../keys/home.js';
-import { parseHostPort, parsePositiveInt, parseSeconds, parseSuite } from '../args.js';
+import { parseBoxCipher, parseHostPort, parsePositiveInt, parseSeconds, parseSuite } from '../args.js';
 import { connectUdpCommand } from './udp.js';
 import { reportError } from '../errors.js';
 
@@ -23,6 +23,7 @@ interface ConnectCliOptions {
   handshakeTimeout: string;
   udp?: boolean;
   linger: string;
+  boxCipher?: string;
 }
 
 export function register(program: Command, run: (fn: () => Promise<number>) => void): void {
@@ -33,6 +34,7 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .option('--server-key <file|fingerprint>', "the server's public key file, or its SHA256: fingerprint (default: known_hosts, trust on first use)")
     .option('--key <path>', 'this client\'s private key (default: a throwaway key)')
     .option('--suite <suite>', 'protocol suite', DEFAULT_SUITE)
+    .option('--box-cipher <cipher>', 'box: the only record cipher to accept, chacha20-poly1305 or xsalsa20-poly1305 (default: negotiated)')
     .option('--known-hosts <file>', 'known_hosts file for trust on first use', undefined)
     .option('--handshake-timeout <ms>', 'give up if the handshake takes longer (milliseconds)', '10000')
     .option('--udp', 'connect over UDP: each stdin line is one message, each received message one line')
@@ -45,8 +47,9 @@ async function connectCommand(target: string, opts: ConnectCliOptions): Promise<
   const suite = parseSuite(opts.suite);
   const handshakeTimeout = parsePositiveInt(opts.handshakeTimeout, '--handshake-timeout');
   const lingerMs = parseSeconds(opts.linger, '--linger') * 1000;
+  const boxCipher = parseBoxCipher(opts.boxCipher, suite);
   if (opts.udp) {
-    return connectUdpCommand({ host, port, target, suite, key: opts.key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, handshakeTimeout, lingerMs });
+    return connectUdpCommand({ host, port, target, suite, key: opts.key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, handshakeTimeout, lingerMs, boxCipher });
   }
   const key = opts.key ? loadKeyPair(opts.key) : undefined;
   const session = await connectTcp({
@@ -57,6 +60,7 @@ async function connectCommand(target: string, opts: ConnectCliOptions): Promise<
     serverKey: opts.serverKey,
     knownHosts: opts.knownHosts,
     handshakeTimeout,
+    boxCipher,
   });
   session.on('warning', (e: unknown) => reportError(e, 'connect'));
   if (session.trust === 'first-use') {

@@ -1,5 +1,5 @@
 /**
- * `sealwire serve --key PATH [--host H] [--port P] [--echo] [--authorized-keys FILE] [--suite S] [--udp]`
+ * `sealwire serve --key PATH [--host H] [--port P] [--echo] [--authorized-keys FILE] [--suite S] [--box-cipher C] [--udp]`
  *
  * The first stdout line is `listening on HOST:PORT`. With `--echo` each session's data goes back
  * to its sender; without it, received data goes to stdout. Session events go to stderr, one line
@@ -13,7 +13,7 @@ import { SealwireServer, type ConnectionInfo } from '../../transport/tcp.js';
 import type { SecureSession } from '../../transport/secure-session.js';
 import { SealwireError } from '../../errors.js';
 import { DEFAULT_SUITE } from '../../suites/index.js';
-import { parsePort, parsePositiveInt, parseSuite } from '../args.js';
+import { parseBoxCipher, parsePort, parsePositiveInt, parseSuite } from '../args.js';
 import { serveUdp } from './udp.js';
 
 interface ServeOptions {
@@ -25,6 +25,7 @@ interface ServeOptions {
   suite: string;
   handshakeTimeout: string;
   udp?: boolean;
+  boxCipher?: string;
 }
 
 const who = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string =>
@@ -40,6 +41,7 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .option('--echo', 'send each session its own data back')
     .option('--authorized-keys <file>', 'accept only clients whose keys are listed in FILE')
     .option('--suite <suite>', 'protocol suite', DEFAULT_SUITE)
+    .option('--box-cipher <cipher>', 'box: the only record cipher to accept, chacha20-poly1305 or xsalsa20-poly1305 (default: negotiated)')
     .option('--handshake-timeout <ms>', 'drop handshakes that take longer (milliseconds)', '10000')
     .option('--udp', 'serve over UDP: each received message is one line (with --echo, sent back)')
     .action((opts: ServeOptions) => run(() => serve(opts)));
@@ -49,12 +51,13 @@ async function serve(opts: ServeOptions): Promise<number> {
   const port = parsePort(opts.port);
   const suite = parseSuite(opts.suite);
   const handshakeTimeout = parsePositiveInt(opts.handshakeTimeout, '--handshake-timeout');
+  const boxCipher = parseBoxCipher(opts.boxCipher, suite);
   if (opts.udp) {
-    return serveUdp({ key: opts.key, host: opts.host, port, echo: opts.echo === true, authorizedKeys: opts.authorizedKeys, suite, handshakeTimeout });
+    return serveUdp({ key: opts.key, host: opts.host, port, echo: opts.echo === true, authorizedKeys: opts.authorizedKeys, suite, handshakeTimeout, boxCipher });
   }
   const key = loadKeyPair(opts.key);
   const authorizedKeys = opts.authorizedKeys ? loadAuthorizedKeys(opts.authorizedKeys) : undefined;
-  const server = new SealwireServer({ key, suite, authorizedKeys, handshakeTimeout });
+  const server = new SealwireServer({ key, suite, authorizedKeys, handshakeTimeout, boxCipher });
   server.on('session', (session: SecureSession) => {
     process.stderr.write(`session from ${who(session)}: ${suite}, client ${session.fingerprint ?? 'anonymous'}\n`);
     if (opts.echo) {

@@ -11,6 +11,7 @@ import { serveUntilSignal } from '../serving.js';
 import { loadKeyPair } from '../../keys/files.js';
 import { loadAuthorizedKeys } from '../../keys/authorized-keys.js';
 import { UdpServer, connectUdp, type UdpSession } from '../../transport/udp.js';
+import type { BoxCipherName } from '../../crypto/record-aead.js';
 import type { SealwireError } from '../../errors.js';
 import type { SuiteName } from '../../session/handshake.js';
 import { defaultKnownHostsPath } from '../../keys/home.js';
@@ -28,6 +29,7 @@ export interface UdpServeOptions {
   authorizedKeys?: string;
   suite: SuiteName;
   handshakeTimeout: number;
+  boxCipher?: BoxCipherName | undefined;
 }
 
 const who = (a: { address: string; port: number }): string => `${a.address}:${a.port}`;
@@ -35,7 +37,7 @@ const who = (a: { address: string; port: number }): string => `${a.address}:${a.
 export async function serveUdp(opts: UdpServeOptions): Promise<number> {
   const key = loadKeyPair(opts.key);
   const authorizedKeys = opts.authorizedKeys ? loadAuthorizedKeys(opts.authorizedKeys) : undefined;
-  const server = new UdpServer({ transport: 'udp', key, suite: opts.suite, authorizedKeys, handshakeTimeout: opts.handshakeTimeout });
+  const server = new UdpServer({ transport: 'udp', key, suite: opts.suite, authorizedKeys, handshakeTimeout: opts.handshakeTimeout, boxCipher: opts.boxCipher });
   server.on('session', (session: UdpSession) => {
     const from = `${session.remoteAddress}:${session.remotePort}`;
     process.stderr.write(`session from ${from} (udp, id ${session.connectionId}): ${opts.suite}, client ${session.fingerprint ?? 'anonymous'}\n`);
@@ -72,6 +74,7 @@ export interface UdpConnectCliOptions {
   knownHosts?: string;
   handshakeTimeout: number;
   lingerMs: number;
+  boxCipher?: BoxCipherName | undefined;
 }
 
 export async function connectUdpCommand(opts: UdpConnectCliOptions): Promise<number> {
@@ -84,6 +87,7 @@ export async function connectUdpCommand(opts: UdpConnectCliOptions): Promise<num
     serverKey: opts.serverKey,
     knownHosts: opts.knownHosts,
     handshakeTimeout: opts.handshakeTimeout,
+    boxCipher: opts.boxCipher,
   });
   session.on('warning', (e: unknown) => reportError(e, 'connect'));
   if (session.trust === 'first-use') {
