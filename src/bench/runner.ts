@@ -6,6 +6,7 @@ import os from 'node:os';
 import { createServer } from '../index.js';
 import { availableSuites } from '../suites/index.js';
 import { Material } from './clients.js';
+import { isSealwireImpl, sealwireImpl } from './protocol.js';
 import { newHost, type Host } from './host.js';
 import type { BenchOptions, Figure, FigureContext } from './figure.js';
 import { figureReport, type BenchReport, type FigureReport, type MachineInfo } from './report.js';
@@ -77,7 +78,7 @@ export function machineInfo(): MachineInfo {
  */
 export function udpUnavailable(suite: string, material: Material): string | null {
   try {
-    const server = createServer({ transport: 'udp', key: material.serverKeyPair(suite), suite: suite as never }) as unknown as { close(): unknown };
+    const server = createServer({ transport: 'udp', key: material.serverKeyPair(suite), ...sealwireImpl(suite), anyClient: true }) as unknown as { close(): unknown };
     try {
       const r = server.close();
       if (r instanceof Promise) r.catch(() => {});
@@ -114,7 +115,8 @@ export async function runBench(req: RunRequest): Promise<BenchReport> {
   const t0 = performance.now();
   const machine = machineInfo();
   const all = availableSuites() as string[];
-  const suites = req.suites ? all.filter((s) => req.suites!.includes(s)) : all;
+  // `--suites` may also name `box:<cipher>` (clients.ts, sealwireImpl): box with its cipher forced.
+  const suites = req.suites ? req.suites.filter((s, i) => req.suites!.indexOf(s) === i && isSealwireImpl(s, all)) : all;
   const material = await Material.create(suites);
   const host = newHost(req.options.inProcess);
   const spawned: Host[] = [];
