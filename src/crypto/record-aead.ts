@@ -2,12 +2,16 @@
  * ChaCha20-Poly1305 (RFC 8439, 96-bit nonce, 128-bit tag): the faster record cipher of `box`,
  * and the list of record ciphers this build can offer in a `box` handshake.
  *
- * One primitive, two implementations chosen per call by size, with the same bytes out:
- * - below `OPENSSL_FROM` bytes, libsodium (`crypto_aead_chacha20poly1305_ietf_*_detached`): it
- *   writes into the caller's buffers (no allocation) and costs ~1.5 µs for 1 KiB, where a
- *   `node:crypto` cipher object costs ~5 µs before its first byte;
- * - from `OPENSSL_FROM` bytes on, OpenSSL through `node:crypto`, whose vectorised ChaCha20 seals
- *   64 KiB ~20 % faster than libsodium's (BENCHMARKS.md, "record cipher per size").
+ * One primitive, two implementations with the same bytes out, chosen per call by size:
+ * - libsodium (`crypto_aead_chacha20poly1305_ietf_*_detached`) writes into the caller's buffers
+ *   (no allocation) and costs ~1.5 µs for 1 KiB, where a `node:crypto` cipher object costs ~5 µs
+ *   before its first byte;
+ * - OpenSSL through `node:crypto`, from `OPENSSL_FROM` bytes on. Its vectorised ChaCha20 seals a
+ *   64 KiB buffer ~20 % faster than libsodium on a quiet machine, but node:crypto returns a new
+ *   buffer per call, and on the shared benchmark machine those 64 KiB allocations cost more than
+ *   the cipher saves (BENCHMARKS.md, "record cipher per size"). So `OPENSSL_FROM` is off
+ *   (Infinity) unless the environment variable `SEALWIRE_CHACHA_OPENSSL_FROM` (bytes) sets it, for
+ *   measuring on other machines; the bytes on the wire are the same either way.
  *
  * This is the only module where `box` records touch node:crypto. A browser build swaps it for one
  * whose `RECORD_AEADS` lists only what it has (XSalsa20-Poly1305, which crypto/box.ts provides,
@@ -31,8 +35,13 @@ export const CHACHA_KEY_SIZE = 32;
 export const CHACHA_NONCE_SIZE = 12;
 export const CHACHA_TAG_SIZE = 16;
 
-/** From this many plaintext bytes on, OpenSSL seals and opens (measured crossover: 16–32 KiB). */
-export const OPENSSL_FROM = 32 * 1024;
+/** From this many plaintext bytes on, OpenSSL seals and opens (default: never; see above). */
+export const OPENSSL_FROM = thresholdFromEnv(process.env['SEALWIRE_CHACHA_OPENSSL_FROM']);
+
+function thresholdFromEnv(value: string | undefined): number {
+  const n = value === undefined ? NaN : Number(value);
+  return Number.isInteger(n) && n >= 0 ? n : Infinity;
+}
 
 const ALG = 'chacha20-poly1305';
 const TAG_OPTIONS = { authTagLength: CHACHA_TAG_SIZE } as const;
@@ -75,6 +84,27 @@ export function chachaSeal(plaintext: Uint8Array, aad: Uint8Array, nonce: Uint8A
   return out;
 }
 
+/** Opens with OpenSSL into a new buffer (`chachaOpen` picks it from `OPENSSL_FROM` bytes on). */
+export function chachaOpenOpenSsl(sealed: Uint8Array, aad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Buffer | null {
+  check(nonce, key);
+  if (sealed.length < CHACHA_TAG_SIZE) return null;
+  const n = sealed.length - CHACHA_TAG_SIZE;
+  return openOpenSsl(sealed.subarray(0, n), sealed.subarray(n), aad, nonce, key);
+}
+
+function openOpenSsl(ciphertext: Uint8Array, tag: Uint8Array, aad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Buffer | null {
+  const d = createDecipheriv(ALG, key, nonce, TAG_OPTIONS);
+  d.setAAD(aad, { plaintextLength: ciphertext.length });
+  d.setAuthTag(tag);
+  const plain = d.update(ciphertext);
+  try {
+    d.final();
+  } catch {
+    return null;
+  }
+  return plain;
+}
+
 /** libsodium zeroes its output when the tag fails: in-place opens decrypt here first. */
 let scratch = Buffer.alloc(0);
 
@@ -92,18 +122,7 @@ export function chachaOpen(sealed: Uint8Array, aad: Uint8Array, nonce: Uint8Arra
   if (into && into.length !== n) throw new SealwireError('INVALID_ARGUMENT', 'ChaCha20-Poly1305 output size mismatch');
   const ciphertext = sealed.subarray(0, n);
   const tag = sealed.subarray(n);
-  if (n >= OPENSSL_FROM && !into) {
-    const d = createDecipheriv(ALG, key, nonce, TAG_OPTIONS);
-    d.setAAD(aad, { plaintextLength: n });
-    d.setAuthTag(tag);
-    const plain = d.update(ciphertext);
-    try {
-      d.final();
-    } catch {
-      return null;
-    }
-    return plain;
-  }
+  if (n >= OPENSSL_FROM && !into) return openOpenSsl(ciphertext, tag, aad, nonce, key);
   if (!into) {
     const out = Buffer.allocUnsafe(n);
     try {

@@ -11,7 +11,7 @@ import { hkdfSha256 } from '../../src/crypto/hkdf.js';
 import { GCM_IV_SIZE, GCM_TAG_SIZE, gcmOpen, gcmSeal } from '../../src/crypto/aead.js';
 import { boxKeys, x25519, x25519PublicKey } from '../../src/crypto/box.js';
 import { isSealwireError } from '../../src/errors.js';
-import { CHACHA_NONCE_SIZE, chachaOpen, chachaSeal, chachaSealOpenSsl } from '../../src/crypto/record-aead.js';
+import { CHACHA_NONCE_SIZE, chachaOpen, chachaOpenOpenSsl, chachaSeal, chachaSealOpenSsl } from '../../src/crypto/record-aead.js';
 
 describe('Wycheproof HMAC-SHA256 through hmac.ts', () => {
   const cases = wycheproofCases('hmac_sha256');
@@ -145,6 +145,8 @@ describe('Wycheproof ChaCha20-Poly1305 through record-aead.ts (box records)', ()
     }
     const opened = chachaOpen(sealed, aad, iv, key);
     expect(opened === null ? null : Buffer.from(opened).toString('hex')).toBe(valid ? msg.toString('hex') : null);
+    const openedOpenSsl = chachaOpenOpenSsl(sealed, aad, iv, key);
+    expect(openedOpenSsl === null ? null : openedOpenSsl.toString('hex')).toBe(valid ? msg.toString('hex') : null);
     const inPlace = Buffer.from(sealed);
     const openedInPlace = chachaOpen(inPlace, aad, iv, key, inPlace.subarray(0, ct.length));
     expect(openedInPlace === null ? null : Buffer.from(openedInPlace).toString('hex')).toBe(valid ? msg.toString('hex') : null);

@@ -41,8 +41,11 @@ function secretbox(record: number): Seal {
 function boxChacha(): Seal {
   const cipher = new BoxChachaRecordCipher(randomBytes(32), Direction.CLIENT_TO_SERVER);
   const header = Buffer.alloc(5);
+  // Into reused memory, as a TCP session seals into its transport's pool (record/buffers.ts).
+  let out = Buffer.alloc(0);
+  const allocate = (size: number): Buffer => (out.length === size ? out : (out = Buffer.alloc(size)));
   return (plain, counter) => {
-    cipher.seal(0x10, BigInt(counter), header, plain);
+    cipher.seal(0x10, BigInt(counter), header, plain, allocate);
   };
 }
 
@@ -51,7 +54,7 @@ const CIPHERS: readonly { impl: string; label: string; make: (record: number) =>
   { impl: 'aes-256-gcm', label: 'AES-256-GCM (node:crypto)', make: () => aead('aes-256-gcm', 32) },
   { impl: 'chacha20-poly1305', label: 'ChaCha20-Poly1305 (node:crypto)', make: () => aead('chacha20-poly1305', 32) },
   { impl: 'xsalsa20-poly1305', label: 'XSalsa20-Poly1305 (box, libsodium)', make: secretbox },
-  { impl: 'box-chacha20-poly1305', label: `ChaCha20-Poly1305 (box: libsodium < ${OPENSSL_FROM / 1024} KiB ≤ OpenSSL)`, make: boxChacha },
+  { impl: 'box-chacha20-poly1305', label: `ChaCha20-Poly1305 (box${Number.isFinite(OPENSSL_FROM) ? `: OpenSSL from ${OPENSSL_FROM} bytes` : ', libsodium'})`, make: boxChacha },
 ];
 
 function cipherFigure(id: string, record: number, what: string): Figure {

@@ -116,7 +116,7 @@ export class BoxChachaRecordCipher implements RecordCipher {
   openInPlace(_type: number, seq: bigint, header: Uint8Array, body: Uint8Array): Uint8Array | null {
     if (body.length < CHACHA_TAG_SIZE) return null;
     this.nonce.writeBigUInt64BE(seq, 4);
-    // Large records: OpenSSL into a new buffer beats libsodium in place (record-aead.ts).
+    // Large records, when OpenSSL is on (record-aead.ts): into a new buffer.
     if (body.length - CHACHA_TAG_SIZE >= OPENSSL_FROM) return chachaOpen(body, header, this.nonce, this.key);
     return chachaOpen(body, header, this.nonce, this.key, body.subarray(0, body.length - CHACHA_TAG_SIZE));
   }
