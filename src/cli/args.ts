@@ -3,6 +3,7 @@ import { UsageError } from './errors.js';
 import { availableSuites } from '../suites/index.js';
 import type { SuiteName } from '../session/handshake.js';
 import { BOX_CIPHER_NAMES, type BoxCipherName } from '../crypto/record-aead.js';
+import { MAX_WORKERS, resolveWorkers } from '../transport/cluster.js';
 
 export function parsePort(value: string, flag = '--port'): number {
   if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a number 0-65535, got '${value}'`);
@@ -19,6 +20,15 @@ export function parseBoxCipher(value: string | undefined, suite: SuiteName): Box
   }
   if (suite !== 'box') throw new UsageError(`--box-cipher applies to --suite box only, not '${suite}'`);
   return value as BoxCipherName;
+}
+
+/** `--workers`: a number of worker processes (1-256) or `auto` (one per core). */
+export function parseWorkers(value: string): number {
+  if (value === 'auto') return resolveWorkers('auto');
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_WORKERS) {
+    throw new UsageError(`--workers must be 'auto' or a number 1-${MAX_WORKERS}, got '${value}'`);
+  }
+  return Number(value);
 }
 
 export function parsePositiveInt(value: string, flag: string): number {

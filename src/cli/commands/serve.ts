@@ -1,5 +1,8 @@
 /**
- * `sealwire serve --key PATH [--host H] [--port P] [--echo] [--authorized-keys FILE] [--suite S] [--box-cipher C] [--udp]`
+ * `sealwire serve --key PATH [--host H] [--port P] [--echo] [--authorized-keys FILE] [--suite S] [--box-cipher C] [--workers N|auto] [--udp]`
+ *
+ * With `--workers N` (TCP) the process forks N workers (transport/cluster.ts) that run this same
+ * command on one shared port; the primary prints the listening line and closes them on a signal.
  *
  * The first stdout line is `listening on HOST:PORT`. With `--echo` each session's data goes back
  * to its sender; without it, received data goes to stdout. Session events go to stderr, one line
@@ -7,13 +10,16 @@
  */
 import { serveUntilSignal } from '../serving.js';
 import type { Command } from 'commander';
+import cluster from 'node:cluster';
 import { loadKeyPair } from '../../keys/files.js';
 import { loadAuthorizedKeys } from '../../keys/authorized-keys.js';
 import { SealwireServer, type ConnectionInfo } from '../../transport/tcp.js';
 import type { SecureSession } from '../../transport/secure-session.js';
 import { SealwireError } from '../../errors.js';
 import { DEFAULT_SUITE } from '../../suites/index.js';
-import { parseBoxCipher, parsePort, parsePositiveInt, parseSuite } from '../args.js';
+import { parseBoxCipher, parsePort, parsePositiveInt, parseSuite, parseWorkers } from '../args.js';
+import { UsageError } from '../errors.js';
+import { createClusterServer, isClusterWorker, serveClusterWorker } from '../../transport/cluster.js';
 import { serveUdp } from './udp.js';
 
 interface ServeOptions {
@@ -26,6 +32,7 @@ interface ServeOptions {
   handshakeTimeout: string;
   udp?: boolean;
   boxCipher?: string;
+  workers: string;
 }
 
 const who = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string =>
@@ -43,6 +50,7 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .option('--suite <suite>', 'protocol suite', DEFAULT_SUITE)
     .option('--box-cipher <cipher>', 'box: the only record cipher to accept, chacha20-poly1305 or xsalsa20-poly1305 (default: negotiated)')
     .option('--handshake-timeout <ms>', 'drop handshakes that take longer (milliseconds)', '10000')
+    .option('--workers <n>', "TCP: worker processes sharing the port, a number or 'auto' (one per core)", '1')
     .option('--udp', 'serve over UDP: each received message is one line (with --echo, sent back)')
     .action((opts: ServeOptions) => run(() => serve(opts)));
 }
@@ -52,14 +60,24 @@ async function serve(opts: ServeOptions): Promise<number> {
   const suite = parseSuite(opts.suite);
   const handshakeTimeout = parsePositiveInt(opts.handshakeTimeout, '--handshake-timeout');
   const boxCipher = parseBoxCipher(opts.boxCipher, suite);
+  const workers = parseWorkers(opts.workers);
+  if (opts.udp && workers > 1) throw new UsageError('--workers applies to TCP only (UDP serves from one process)');
+  if (workers > 1 && !isClusterWorker()) {
+    const primary = await createClusterServer({ workers });
+    primary.on('workerExit', (id: number, how: number | string) => process.stderr.write(`worker ${id} exited (${how})\n`));
+    await serveUntilSignal(primary.address.address, primary.address.port, () => primary.close(), (line) => process.stderr.write(`${line}\n`));
+    return 0;
+  }
   if (opts.udp) {
     return serveUdp({ key: opts.key, host: opts.host, port, echo: opts.echo === true, authorizedKeys: opts.authorizedKeys, suite, handshakeTimeout, boxCipher });
   }
   const key = loadKeyPair(opts.key);
   const authorizedKeys = opts.authorizedKeys ? loadAuthorizedKeys(opts.authorizedKeys) : undefined;
   const server = new SealwireServer({ key, suite, authorizedKeys, handshakeTimeout, boxCipher });
+  // With --workers, each session line names the worker that serves it.
+  const worker = isClusterWorker() ? ` (worker ${cluster.worker!.id})` : '';
   server.on('session', (session: SecureSession) => {
-    process.stderr.write(`session from ${who(session)}: ${suite}, client ${session.fingerprint ?? 'anonymous'}\n`);
+    process.stderr.write(`session from ${who(session)}: ${suite}, client ${session.fingerprint ?? 'anonymous'}${worker}\n`);
     if (opts.echo) {
       session.pipe(session);
     } else {
@@ -75,6 +93,10 @@ async function serve(opts: ServeOptions): Promise<number> {
   server.on('sessionError', (err: SealwireError, session: SecureSession) => {
     process.stderr.write(`session from ${who(session)} failed: ${err.message} [${err.code}]\n`);
   });
+  if (isClusterWorker()) {
+    await serveClusterWorker(server, port, opts.host);
+    return 0;
+  }
   const addr = await server.listen(port, opts.host);
   // After listen, errors are accept failures (EMFILE...): reported, never fatal.
   server.on('error', (err: SealwireError) => process.stderr.write(`server: ${err.message} [${err.code}]\n`));
