@@ -17,9 +17,13 @@ import { udpMessages } from './figures/udp-messages.js';
 import { tcpMemory, udpMemory } from './figures/memory.js';
 import { rsaBound } from './figures/rsa-bound.js';
 import { recordCiphers, recordCiphersSmall } from './figures/ciphers.js';
+import { workersBulk, workersHandshakes } from './figures/workers.js';
 
 /** Every figure, in the order they run and print. */
 export const FIGURES: readonly Figure[] = [tcpBulk, tcpRoundTrips, tcpHandshakesSequential, tcpHandshakesParallel, udpMessages, tcpMemory, udpMemory, recordCiphers, recordCiphersSmall, rsaBound];
+
+/** Figures that run only when `--only` names them (they start servers of their own). */
+export const EXTRA_FIGURES: readonly Figure[] = [workersHandshakes, workersBulk];
 
 /** Short names accepted by `--only`, besides the figure ids. */
 const ALIASES: Readonly<Record<string, readonly string[]>> = {
@@ -31,6 +35,7 @@ const ALIASES: Readonly<Record<string, readonly string[]>> = {
   rsa: ['rsa-bound'],
   cipher: ['ciphers', 'ciphers-1k'],
   ciphers: ['ciphers', 'ciphers-1k'],
+  workers: ['workers-handshakes', 'workers-bulk'],
 };
 
 /** The figures `--only` names (ids or aliases); throws with the list of valid names otherwise. */
@@ -38,11 +43,12 @@ export function selectFigures(names: readonly string[] | undefined): Figure[] {
   if (!names || names.length === 0) return [...FIGURES];
   const ids = new Set<string>();
   for (const n of names) {
-    const hit = ALIASES[n] ?? (FIGURES.some((f) => f.id === n) ? [n] : null);
-    if (!hit) throw new RangeError(`unknown figure '${n}' (choose from ${[...Object.keys(ALIASES), ...FIGURES.map((f) => f.id)].join(', ')})`);
+    const all = [...FIGURES, ...EXTRA_FIGURES];
+    const hit = ALIASES[n] ?? (all.some((f) => f.id === n) ? [n] : null);
+    if (!hit) throw new RangeError(`unknown figure '${n}' (choose from ${[...Object.keys(ALIASES), ...all.map((f) => f.id)].join(', ')})`);
     for (const id of hit) ids.add(id);
   }
-  return FIGURES.filter((f) => ids.has(f.id));
+  return [...FIGURES, ...EXTRA_FIGURES].filter((f) => ids.has(f.id));
 }
 
 export const QUICK: BenchOptions = { runs: 3, runMs: 250, memorySessions: 200, udpMemorySessions: 1000, memoryRuns: 1, inProcess: false };
