@@ -28,21 +28,37 @@ import { BoxCipherId, Direction, writeCounterNonce, type DirectionByte } from '.
 const REKEY_CONTEXT = Buffer.from('sealwire box rekey');
 
 /**
- * XSalsa20's 192-bit nonces hold a 64-bit counter without birthday concerns; the key still turns
- * over every 2^32 records so that no key protects an unbounded amount of traffic.
+ * Both ciphers' nonces (XSalsa20: 192 bits, ChaCha20: 96 bits) hold the 64-bit counter without
+ * birthday concerns; the key still turns over every 2^32 records so that no key protects an
+ * unbounded amount of traffic.
  */
 const RECORDS_PER_KEY = 1n << 32n;
 
-export class BoxRecordCipher implements RecordCipher {
-  readonly overhead = BOX_MAC_SIZE;
+/** What both record ciphers share: one direction's key, its turnover and its wiping. */
+abstract class BoxDirectionCipher {
   readonly recordsPerKey = RECORDS_PER_KEY;
-  private readonly nonce = Buffer.alloc(BOX_NONCE_SIZE);
 
   /** Takes ownership of `key` (wiped by `wipe()`). */
   constructor(
-    private readonly key: Buffer,
-    private readonly direction: DirectionByte,
+    protected readonly key: Buffer,
+    protected readonly direction: DirectionByte,
   ) {}
+
+  /** The same cipher under `key`. */
+  protected abstract withKey(key: Buffer): RecordCipher;
+
+  next(): RecordCipher {
+    return this.withKey(blake2b(32, REKEY_CONTEXT, this.key));
+  }
+
+  wipe(): void {
+    wipe(this.key);
+  }
+}
+
+export class BoxRecordCipher extends BoxDirectionCipher implements RecordCipher {
+  readonly overhead = BOX_MAC_SIZE;
+  private readonly nonce = Buffer.alloc(BOX_NONCE_SIZE);
 
   seal(type: number, seq: bigint, header: Uint8Array, plaintext: Uint8Array, allocate: Allocate = Buffer.allocUnsafe): Uint8Array[] {
     writeCounterNonce(this.nonce, type, this.direction, seq);
@@ -62,12 +78,8 @@ export class BoxRecordCipher implements RecordCipher {
     return secretboxOpenInPlace(body, this.nonce, this.key);
   }
 
-  next(): RecordCipher {
-    return new BoxRecordCipher(blake2b(32, REKEY_CONTEXT, this.key), this.direction);
-  }
-
-  wipe(): void {
-    wipe(this.key);
+  protected withKey(key: Buffer): RecordCipher {
+    return new BoxRecordCipher(key, this.direction);
   }
 }
 
@@ -81,16 +93,13 @@ export function recordKey(sessionKey: Uint8Array, offer: number, choice: number)
   return blake2b(32, Buffer.concat([RECORD_KEY_CONTEXT, Buffer.from([offer, choice])]), sessionKey);
 }
 
-export class BoxChachaRecordCipher implements RecordCipher {
+export class BoxChachaRecordCipher extends BoxDirectionCipher implements RecordCipher {
   readonly overhead = CHACHA_TAG_SIZE;
-  readonly recordsPerKey = RECORDS_PER_KEY;
   private readonly nonce = Buffer.alloc(CHACHA_NONCE_SIZE);
 
   /** Takes ownership of `key` (a record key from `recordKey`, wiped by `wipe()`). */
-  constructor(
-    private readonly key: Buffer,
-    private readonly direction: DirectionByte,
-  ) {
+  constructor(key: Buffer, direction: DirectionByte) {
+    super(key, direction);
     this.nonce[0] = direction;
   }
 
@@ -121,12 +130,8 @@ export class BoxChachaRecordCipher implements RecordCipher {
     return chachaOpen(body, header, this.nonce, this.key, body.subarray(0, body.length - CHACHA_TAG_SIZE));
   }
 
-  next(): RecordCipher {
-    return new BoxChachaRecordCipher(blake2b(32, REKEY_CONTEXT, this.key), this.direction);
-  }
-
-  wipe(): void {
-    wipe(this.key);
+  protected withKey(key: Buffer): RecordCipher {
+    return new BoxChachaRecordCipher(key, this.direction);
   }
 }
 
