@@ -20,18 +20,17 @@ describe('sealwire --box-cipher', () => {
   const connect = (port: number, args: string[], input: string, udp = false) =>
     runCli(['connect', `127.0.0.1:${port}`, '--key', t.path('alice'), '--server-key', t.path('server.pub'), ...(udp ? ['--udp'] : []), ...args], { input });
 
-  it('negotiates with a server that forces either cipher, over TCP and UDP', async () => {
-    for (const udp of [false, true]) {
-      for (const cipher of ['xsalsa20-poly1305', 'chacha20-poly1305']) {
-        const port = await serve(['--box-cipher', cipher, ...(udp ? ['--udp'] : [])]);
-        const input = udp ? 'line\n' : 'bytes';
-        const plain = await connect(port, [], input, udp);
-        expect([plain.code, plain.stdout.toString()]).toEqual([0, input]);
-        const same = await connect(port, ['--box-cipher', cipher], input, udp);
-        expect([same.code, same.stdout.toString()]).toEqual([0, input]);
-      }
+  // Two servers and four clients per transport, each a CLI process: bounded generously for a loaded machine.
+  it.each([false, true])('negotiates with a server that forces either cipher (udp: %s)', async (udp) => {
+    for (const cipher of ['xsalsa20-poly1305', 'chacha20-poly1305']) {
+      const port = await serve(['--box-cipher', cipher, ...(udp ? ['--udp'] : [])]);
+      const input = udp ? 'line\n' : 'bytes';
+      const plain = await connect(port, [], input, udp);
+      expect([plain.code, plain.stdout.toString()]).toEqual([0, input]);
+      const same = await connect(port, ['--box-cipher', cipher], input, udp);
+      expect([same.code, same.stdout.toString()]).toEqual([0, input]);
     }
-  });
+  }, 120_000);
 
   it('fails, one line and exit 1, when client and server force different ciphers', async () => {
     const port = await serve(['--box-cipher', 'chacha20-poly1305']);
