@@ -22,6 +22,8 @@ export { SecureSession, type ServerTrust } from './transport/secure-session.js';
 export { SealwireServer, type SessionListener, type ConnectionInfo } from './transport/tcp.js';
 export { memoryPair, type ChunkTamper } from './transport/memory.js';
 export { UdpServer, UdpSession, type UdpServerOptions, type UdpConnectOptions, type UdpOptions } from './transport/udp.js';
+export { createClusterServer, serveClusterWorker, isClusterWorker, ClusterServer, type ClusterOptions, type ClusterWorkerServer } from './transport/cluster.js';
+export { RECORD_AEADS, BOX_CIPHER_NAMES, type BoxCipherName } from './crypto/record-aead.js';
 export {
   createPacketServer,
   packetClient,

@@ -14,6 +14,7 @@ import { defaultKnownHostsPath } from './keys/home.js';
 import { getSuite } from './suites/index.js';
 import type { ServerIdentity, Suite, SuiteName } from './session/handshake.js';
 import type { ServerTrust } from './transport/secure-session.js';
+import { BOX_CIPHER_NAMES, type BoxCipherName } from './crypto/record-aead.js';
 
 export interface CommonOptions {
   /** The suite (default `'box'`). Both ends must use the same one. */
@@ -22,6 +23,11 @@ export interface CommonOptions {
   handshakeTimeout?: number;
   /** Randomness source; tests pass a seeded one. Default: the OS CSPRNG. */
   rng?: Rng;
+  /**
+   * `box` only: the one record cipher this side accepts. Default: negotiated, ChaCha20-Poly1305
+   * when both sides have it, else seed 003's XSalsa20-Poly1305 (docs/PROTOCOLS.md).
+   */
+  boxCipher?: BoxCipherName;
 }
 
 export interface ServerOptions extends CommonOptions {
@@ -82,7 +88,7 @@ export interface ConnectOptions extends CommonOptions {
 export const DEFAULT_HOST = '127.0.0.1';
 
 /** The suite, and a server key of the type it needs. */
-export function resolveServer(options: ServerOptions): { suite: Suite; key: KeyPair; authorize: (k: PublicKey) => boolean; rng: Rng } {
+export function resolveServer(options: ServerOptions): { suite: Suite; key: KeyPair; authorize: (k: PublicKey) => boolean; rng: Rng; boxCipher: BoxCipherName | undefined } {
   if (!options || typeof options !== 'object') throw new SealwireError('INVALID_ARGUMENT', 'createServer: options are required');
   const suite = getSuite(options.suite);
   if (!(options.key instanceof KeyPair)) {
@@ -90,7 +96,18 @@ export function resolveServer(options: ServerOptions): { suite: Suite; key: KeyP
   }
   checkKeyType(suite, options.key, 'server');
   checkClientPolicy(suite, options);
-  return { suite, key: options.key, authorize: resolveAuthorize(options), rng: options.rng ?? systemRng };
+  return { suite, key: options.key, authorize: resolveAuthorize(options), rng: options.rng ?? systemRng, boxCipher: resolveBoxCipher(suite, options) };
+}
+
+/** `boxCipher`, checked: a known name, and only for `box`. */
+export function resolveBoxCipher(suite: Suite, options: CommonOptions): BoxCipherName | undefined {
+  const c = options.boxCipher;
+  if (c === undefined) return undefined;
+  if (!BOX_CIPHER_NAMES.includes(c)) {
+    throw new SealwireError('INVALID_ARGUMENT', `boxCipher must be one of ${BOX_CIPHER_NAMES.join(', ')}, got ${JSON.stringify(c)}`);
+  }
+  if (suite.name !== 'box') throw new SealwireError('INVALID_ARGUMENT', `boxCipher applies to suite 'box' only, not '${suite.name}'`);
+  return c;
 }
 
 /**

@@ -14,7 +14,7 @@ import { connect } from '../index.js';
 import { generateKeyPairAsync, type KeyPair, type PublicKey } from '../keys/key.js';
 import { privateKeyPem } from '../keys/files.js';
 import { getSuite } from '../suites/index.js';
-import type { SuiteName } from '../session/handshake.js';
+import { sealwireImpl } from './protocol.js';
 import { TLS_CIPHER } from './server-side.js';
 import type { ServerMaterial, TcpImpl, UdpImpl } from './protocol.js';
 
@@ -64,7 +64,7 @@ export class Material {
     });
     const entries = await Promise.all(
       suites.map(async (name): Promise<[string, SuiteKeys]> => {
-        const suite = getSuite(name);
+        const suite = getSuite(sealwireImpl(name).suite);
         const [server, client] = await Promise.all([
           generateKeyPairAsync(suite.keyType),
           suite.clientKeys === 'required' ? generateKeyPairAsync(suite.keyType) : Promise.resolve(undefined),
@@ -120,7 +120,7 @@ export async function connectTcp(impl: TcpImpl, port: number, material: Material
     s.setNoDelay(true);
     return s;
   }
-  return connect({ port, host: HOST, suite: impl as SuiteName, serverKey: material.serverPublicKey(impl), key: material.clientKey(impl) });
+  return connect({ port, host: HOST, ...sealwireImpl(impl), serverKey: material.serverPublicKey(impl), key: material.clientKey(impl) });
 }
 
 /** A client that sends 1-datagram messages. */
@@ -156,7 +156,7 @@ export async function connectUdp(impl: UdpImpl, port: number, material: Material
     transport: 'udp',
     port,
     host: HOST,
-    suite: impl as SuiteName,
+    ...sealwireImpl(impl),
     serverKey: material.serverPublicKey(impl),
     key: material.clientKey(impl),
   })) as unknown as UdpSessionLike;

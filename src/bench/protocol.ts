@@ -3,6 +3,8 @@
  * in tests), and what comes back. Plain JSON-serialisable objects: they cross a process boundary
  * over Node's IPC channel.
  */
+import type { SuiteName } from '../session/handshake.js';
+import { BOX_CIPHER_NAMES, type BoxCipherName } from '../crypto/record-aead.js';
 
 /** A TCP implementation under test: the two baselines, or a sealwire suite by name. */
 export type TcpImpl = 'net' | 'tls' | (string & {});
@@ -65,3 +67,18 @@ export interface CpuSample {
 }
 
 export type HostReply = { readonly id: number; readonly ok: true; readonly result: unknown } | { readonly id: number; readonly ok: false; readonly error: string };
+
+/**
+ * A sealwire implementation of the bench: a suite name, or `box:<cipher>` for `box` with its record
+ * cipher forced (`boxCipher`), so one run can set the negotiated default beside seed 003's cipher.
+ */
+export function sealwireImpl(impl: string): { suite: SuiteName; boxCipher?: BoxCipherName } {
+  const [suite, cipher] = impl.split(':') as [SuiteName, BoxCipherName | undefined];
+  return cipher ? { suite, boxCipher: cipher } : { suite };
+}
+
+/** Whether `impl` names a suite of this build or a `box:<cipher>` variant. */
+export function isSealwireImpl(impl: string, suites: readonly string[]): boolean {
+  const { suite, boxCipher } = sealwireImpl(impl);
+  return suites.includes(suite) && (boxCipher === undefined || (suite === 'box' && BOX_CIPHER_NAMES.includes(boxCipher)));
+}

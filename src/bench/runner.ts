@@ -6,6 +6,7 @@ import os from 'node:os';
 import { createServer } from '../index.js';
 import { availableSuites } from '../suites/index.js';
 import { Material } from './clients.js';
+import { isSealwireImpl, sealwireImpl } from './protocol.js';
 import { newHost, type Host } from './host.js';
 import type { BenchOptions, Figure, FigureContext } from './figure.js';
 import { figureReport, type BenchReport, type FigureReport, type MachineInfo } from './report.js';
@@ -16,9 +17,13 @@ import { udpMessages } from './figures/udp-messages.js';
 import { tcpMemory, udpMemory } from './figures/memory.js';
 import { rsaBound } from './figures/rsa-bound.js';
 import { recordCiphers, recordCiphersSmall } from './figures/ciphers.js';
+import { workersBulk, workersHandshakes } from './figures/workers.js';
 
 /** Every figure, in the order they run and print. */
 export const FIGURES: readonly Figure[] = [tcpBulk, tcpRoundTrips, tcpHandshakesSequential, tcpHandshakesParallel, udpMessages, tcpMemory, udpMemory, recordCiphers, recordCiphersSmall, rsaBound];
+
+/** Figures that run only when `--only` names them (they start servers of their own). */
+export const EXTRA_FIGURES: readonly Figure[] = [workersHandshakes, workersBulk];
 
 /** Short names accepted by `--only`, besides the figure ids. */
 const ALIASES: Readonly<Record<string, readonly string[]>> = {
@@ -30,6 +35,7 @@ const ALIASES: Readonly<Record<string, readonly string[]>> = {
   rsa: ['rsa-bound'],
   cipher: ['ciphers', 'ciphers-1k'],
   ciphers: ['ciphers', 'ciphers-1k'],
+  workers: ['workers-handshakes', 'workers-bulk'],
 };
 
 /** The figures `--only` names (ids or aliases); throws with the list of valid names otherwise. */
@@ -37,11 +43,12 @@ export function selectFigures(names: readonly string[] | undefined): Figure[] {
   if (!names || names.length === 0) return [...FIGURES];
   const ids = new Set<string>();
   for (const n of names) {
-    const hit = ALIASES[n] ?? (FIGURES.some((f) => f.id === n) ? [n] : null);
-    if (!hit) throw new RangeError(`unknown figure '${n}' (choose from ${[...Object.keys(ALIASES), ...FIGURES.map((f) => f.id)].join(', ')})`);
+    const all = [...FIGURES, ...EXTRA_FIGURES];
+    const hit = ALIASES[n] ?? (all.some((f) => f.id === n) ? [n] : null);
+    if (!hit) throw new RangeError(`unknown figure '${n}' (choose from ${[...Object.keys(ALIASES), ...all.map((f) => f.id)].join(', ')})`);
     for (const id of hit) ids.add(id);
   }
-  return FIGURES.filter((f) => ids.has(f.id));
+  return [...FIGURES, ...EXTRA_FIGURES].filter((f) => ids.has(f.id));
 }
 
 export const QUICK: BenchOptions = { runs: 3, runMs: 250, memorySessions: 200, udpMemorySessions: 1000, memoryRuns: 1, inProcess: false };
@@ -77,7 +84,7 @@ export function machineInfo(): MachineInfo {
  */
 export function udpUnavailable(suite: string, material: Material): string | null {
   try {
-    const server = createServer({ transport: 'udp', key: material.serverKeyPair(suite), suite: suite as never, anyClient: true }) as unknown as { close(): unknown };
+    const server = createServer({ transport: 'udp', key: material.serverKeyPair(suite), ...sealwireImpl(suite), anyClient: true }) as unknown as { close(): unknown };
     try {
       const r = server.close();
       if (r instanceof Promise) r.catch(() => {});
@@ -114,7 +121,8 @@ export async function runBench(req: RunRequest): Promise<BenchReport> {
   const t0 = performance.now();
   const machine = machineInfo();
   const all = availableSuites() as string[];
-  const suites = req.suites ? all.filter((s) => req.suites!.includes(s)) : all;
+  // `--suites` may also name `box:<cipher>` (clients.ts, sealwireImpl): box with its cipher forced.
+  const suites = req.suites ? req.suites.filter((s, i) => req.suites!.indexOf(s) === i && isSealwireImpl(s, all)) : all;
   const material = await Material.create(suites);
   const host = newHost(req.options.inProcess);
   const spawned: Host[] = [];

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { createServer } from '../index.js';
 import { KeyPair } from '../keys/key.js';
 import { parseKey } from '../keys/files.js';
-import type { SuiteName } from '../session/handshake.js';
+import { sealwireImpl } from './protocol.js';
 import type { Counters, HostRequest, MemorySample, ServerMaterial, Started, TcpImpl, TcpMode, UdpImpl } from './protocol.js';
 
 const HOST = '127.0.0.1';
@@ -176,7 +176,7 @@ async function startTcp(impl: TcpImpl, mode: TcpMode, material: ServerMaterial, 
     const port = await listenNet(server);
     return { port, counters, close: () => closeNet(server, sockets) };
   }
-  const server = createServer({ key: sealwireKey(material), suite: impl as SuiteName, anyClient: true }, (session) => serveConnection(session, mode, ackEvery, counters));
+  const server = createServer({ key: sealwireKey(material), ...sealwireImpl(impl), anyClient: true }, (session) => serveConnection(session, mode, ackEvery, counters));
   server.on('handshakeError', () => {});
   server.on('sessionError', () => {});
   server.on('error', () => {});
@@ -202,7 +202,7 @@ async function startUdp(impl: UdpImpl, material: ServerMaterial): Promise<Runnin
     const port = socket.address().port;
     return { port, counters, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) };
   }
-  const server = createServer({ key: sealwireKey(material), suite: impl as SuiteName, transport: 'udp', anyClient: true }) as unknown as UdpServerLike;
+  const server = createServer({ key: sealwireKey(material), ...sealwireImpl(impl), anyClient: true, transport: 'udp' }) as unknown as UdpServerLike;
   server.on('session', ((session: UdpSessionLike) => {
     counters.live++;
     counters.sessions++;

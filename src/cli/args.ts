@@ -2,12 +2,33 @@
 import { UsageError } from './errors.js';
 import { availableSuites } from '../suites/index.js';
 import type { SuiteName } from '../session/handshake.js';
+import { BOX_CIPHER_NAMES, type BoxCipherName } from '../crypto/record-aead.js';
+import { MAX_WORKERS, resolveWorkers } from '../transport/cluster.js';
 
 export function parsePort(value: string, flag = '--port'): number {
   if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a number 0-65535, got '${value}'`);
   const n = Number(value);
   if (n > 65535) throw new UsageError(`${flag} must be a number 0-65535, got '${value}'`);
   return n;
+}
+
+/** `--box-cipher`: one of the box record ciphers, and only with `--suite box`; undefined when absent. */
+export function parseBoxCipher(value: string | undefined, suite: SuiteName): BoxCipherName | undefined {
+  if (value === undefined) return undefined;
+  if (!BOX_CIPHER_NAMES.includes(value as BoxCipherName)) {
+    throw new UsageError(`--box-cipher must be one of ${BOX_CIPHER_NAMES.join(', ')}, got '${value}'`);
+  }
+  if (suite !== 'box') throw new UsageError(`--box-cipher applies to --suite box only, not '${suite}'`);
+  return value as BoxCipherName;
+}
+
+/** `--workers`: a number of worker processes (1-256) or `auto` (one per core). */
+export function parseWorkers(value: string): number {
+  if (value === 'auto') return resolveWorkers('auto');
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_WORKERS) {
+    throw new UsageError(`--workers must be 'auto' or a number 1-${MAX_WORKERS}, got '${value}'`);
+  }
+  return Number(value);
 }
 
 export function parsePositiveInt(value: string, flag: string): number {

@@ -12,6 +12,7 @@
 import type { RecordCipher } from '../record/cipher.js';
 import type { KeyPair, KeyType, PublicKey } from '../keys/key.js';
 import type { Rng } from '../crypto/random.js';
+import type { BoxCipherName } from '../crypto/record-aead.js';
 
 export interface HandshakeMessage {
   /** 0x00–0x0f; the suite's own numbering (seed 000 uses 0x00–0x04). */
@@ -76,6 +77,8 @@ export interface ClientConfig {
    * handshake under another id is refused. Absent on streams.
    */
   readonly connectionId?: Uint8Array;
+  /** `box`: the one record cipher to accept; absent: every one this build has (crypto/record-aead.ts). */
+  readonly boxCipher?: BoxCipherName;
 }
 
 export interface ServerConfig {
@@ -89,6 +92,8 @@ export interface ServerConfig {
   readonly connectionId?: Uint8Array;
   /** What `Suite.prepareSession` resolved to for this connection, if the suite has one. */
   readonly session?: unknown;
+  /** `box`: the one record cipher to accept; absent: every one this build has (crypto/record-aead.ts). */
+  readonly boxCipher?: BoxCipherName;
 }
 
 export type SuiteName = 'box' | 'sid' | 'secsess' | 'ccm' | 'cbcmac';

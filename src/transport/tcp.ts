@@ -13,7 +13,8 @@ import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SealwireError, asSealwireError } from '../errors.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../record/limits.js';
-import { DEFAULT_HOST, resolveClientKey, resolveServer, resolveServerIdentity, type ConnectOptions, type ServerOptions } from '../options.js';
+import { DEFAULT_HOST, resolveBoxCipher, resolveClientKey, resolveServer, resolveServerIdentity, type ConnectOptions, type ServerOptions } from '../options.js';
+import type { BoxCipherName } from '../crypto/record-aead.js';
 import { getSuite } from '../suites/index.js';
 import { StreamSession } from '../session/stream-session.js';
 import type { Handshake, Suite } from '../session/handshake.js';
@@ -58,6 +59,7 @@ export class SealwireServer extends EventEmitter {
   private readonly pending = new Set<Duplex>();
   private closing = false;
   private readonly suiteResources: { resources: unknown; close(): void } | undefined;
+  private readonly boxCipher: BoxCipherName | undefined;
 
   constructor(options: ServerOptions, onSession?: SessionListener) {
     super();
@@ -66,6 +68,7 @@ export class SealwireServer extends EventEmitter {
     this.key = resolved.key;
     this.authorize = resolved.authorize;
     this.rng = resolved.rng;
+    this.boxCipher = resolved.boxCipher;
     this.handshakeTimeout = options.handshakeTimeout;
     this.maxHandshakes = options.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES;
     this.lingerTimeout = options.lingerTimeout;
@@ -190,7 +193,7 @@ export class SealwireServer extends EventEmitter {
   private startSession(socket: Duplex, info: ConnectionInfo, prepared: unknown): void {
     let handshake: Handshake;
     try {
-      handshake = this.suite.server({ key: this.key, authorize: this.authorize, rng: this.rng, resources: this.suiteResources?.resources, session: prepared });
+      handshake = this.suite.server({ key: this.key, authorize: this.authorize, rng: this.rng, resources: this.suiteResources?.resources, session: prepared, boxCipher: this.boxCipher });
     } catch (e) {
       // A bad key or an exhausted resource ends this connection only, never the server.
       socket.destroy();
@@ -228,7 +231,7 @@ export async function connectTcp(options: ConnectOptions): Promise<SecureSession
   const suite = getSuite(options.suite);
   const identity = resolveServerIdentity(suite, options, host, port);
   const key = await resolveClientKey(suite, options.key);
-  const handshake = suite.client({ key, server: identity.identity, rng: options.rng ?? systemRng });
+  const handshake = suite.client({ key, server: identity.identity, rng: options.rng ?? systemRng, boxCipher: resolveBoxCipher(suite, options) });
   return new Promise((resolve, reject) => {
     const socket = options.socket ?? net.connect({ host, port, allowHalfOpen: true, noDelay: true });
     const core = new StreamSession(handshake, { now: monotonicClock(), handshakeTimeoutMs: options.handshakeTimeout });

@@ -16,7 +16,7 @@ import net, { type AddressInfo } from 'node:net';
 import { SealwireError } from '../errors.js';
 import { systemRng } from '../crypto/random.js';
 import type { PublicKey } from '../keys/key.js';
-import { DEFAULT_HOST, resolveClientKey, resolveServer, resolveServerIdentity, type ConnectOptions, type ServerOptions } from '../options.js';
+import { DEFAULT_HOST, resolveBoxCipher, resolveClientKey, resolveServer, resolveServerIdentity, type ConnectOptions, type ServerOptions } from '../options.js';
 import { availableSuites, getSuite } from '../suites/index.js';
 import type { Suite, SuiteName } from '../session/handshake.js';
 import { DatagramSession, type DatagramEvent } from '../session/datagram-session.js';
@@ -176,7 +176,7 @@ export class UdpServer extends EventEmitter {
     this.suiteResources = r.suite.openServer?.(r.key);
     this.endpoint = new DatagramServer({
       suite: r.suite,
-      config: { key: r.key, authorize: r.authorize, rng: r.rng, resources: this.suiteResources?.resources },
+      config: { key: r.key, authorize: r.authorize, rng: r.rng, resources: this.suiteResources?.resources, boxCipher: r.boxCipher },
       handshakeTimeoutMs: options.handshakeTimeout,
       idleTimeoutMs: options.idleTimeout,
       keepaliveMs: options.keepalive,
@@ -342,7 +342,7 @@ export async function connectUdp(options: UdpConnectOptions): Promise<UdpSession
   return new Promise((resolve, reject) => {
     const rng = options.rng ?? systemRng;
     const connectionId = rng(CONNECTION_ID_SIZE);
-    const handshake = suite.client({ key, server: identity.identity, rng, connectionId });
+    const handshake = suite.client({ key, server: identity.identity, rng, connectionId, boxCipher: resolveBoxCipher(suite, options) });
     const core = new DatagramSession(handshake, {
       now: now(),
       connectionId,

@@ -32,6 +32,10 @@ declare module 'sodium-native' {
     crypto_secretbox_easy(c: Buf, m: Buf, n: Buf, k: Buf): void;
     crypto_secretbox_open_easy(m: Buf, c: Buf, n: Buf, k: Buf): boolean;
 
+    crypto_aead_chacha20poly1305_ietf_encrypt_detached(c: Buf, mac: Buf, m: Buf, ad: Buf | null, nsec: null, npub: Buf, k: Buf): void;
+    /** Throws when the tag does not verify (then `m` is unchanged). */
+    crypto_aead_chacha20poly1305_ietf_decrypt_detached(m: Buf, nsec: null, c: Buf, mac: Buf, ad: Buf | null, npub: Buf, k: Buf): void;
+
     crypto_generichash_BYTES: number;
     crypto_generichash(out: Buf, input: Buf, key?: Buf): void;
 

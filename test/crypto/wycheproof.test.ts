@@ -1,7 +1,7 @@
 /**
  * Wycheproof vectors through sealwire's own wrappers (not node:crypto directly), so that what is
  * checked is what the suites call: HMAC-SHA256 (crypto/hmac.ts), HKDF-SHA256 (crypto/hkdf.ts),
- * AES-GCM (crypto/aead.ts) and X25519 key agreement (crypto/box.ts), including the low-order
+ * AES-GCM (crypto/aead.ts), ChaCha20-Poly1305 (crypto/record-aead.ts, box records) and X25519 key agreement (crypto/box.ts), including the low-order
  * public keys whose shared secret is all zeros and must be refused.
  */
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { hkdfSha256 } from '../../src/crypto/hkdf.js';
 import { GCM_IV_SIZE, GCM_TAG_SIZE, gcmOpen, gcmSeal } from '../../src/crypto/aead.js';
 import { boxKeys, x25519, x25519PublicKey } from '../../src/crypto/box.js';
 import { isSealwireError } from '../../src/errors.js';
+import { CHACHA_NONCE_SIZE, chachaOpen, chachaOpenOpenSsl, chachaSeal, chachaSealOpenSsl } from '../../src/crypto/record-aead.js';
 
 describe('Wycheproof HMAC-SHA256 through hmac.ts', () => {
   const cases = wycheproofCases('hmac_sha256');
@@ -116,5 +117,39 @@ describe('Wycheproof X25519 through box.ts', () => {
       err = e;
     }
     expect(isSealwireError(err, 'BAD_KEY')).toBe(true);
+  });
+});
+
+describe('Wycheproof ChaCha20-Poly1305 through record-aead.ts (box records)', () => {
+  const cases = wycheproofCases('chacha20_poly1305');
+  it('has the vectors', () => expect(cases.length).toBe(325));
+  const supported = cases.filter(({ group }) => group['ivSize'] === CHACHA_NONCE_SIZE * 8);
+  const unsupported = cases.filter((c) => !supported.includes(c));
+  it('covers the 96-bit-nonce vectors and refuses the other nonce sizes', () => {
+    expect(supported.length).toBe(316);
+    for (const { test } of unsupported) {
+      expect(() => chachaOpen(Buffer.concat([hex(test, 'ct'), hex(test, 'tag')]), hex(test, 'aad'), hex(test, 'iv'), hex(test, 'key'))).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+    }
+  });
+
+  it.each(supported.map(({ test }) => [test.tcId, test] as const))('tcId %i', (_id, test) => {
+    const [key, iv, aad, msg, ct, tag] = (['key', 'iv', 'aad', 'msg', 'ct', 'tag'] as const).map((f) => hex(test, f)) as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+    const sealed = Buffer.concat([ct, tag]);
+    const valid = test.result === 'valid';
+    // Both implementations seal, whatever the size (libsodium into buffers, OpenSSL into new ones).
+    if (valid) {
+      expect(chachaSeal(msg, aad, iv, key).equals(sealed)).toBe(true);
+      expect(Buffer.concat(chachaSealOpenSsl(msg, aad, iv, key)).equals(sealed)).toBe(true);
+    }
+    const opened = chachaOpen(sealed, aad, iv, key);
+    expect(opened === null ? null : Buffer.from(opened).toString('hex')).toBe(valid ? msg.toString('hex') : null);
+    const openedOpenSsl = chachaOpenOpenSsl(sealed, aad, iv, key);
+    expect(openedOpenSsl === null ? null : openedOpenSsl.toString('hex')).toBe(valid ? msg.toString('hex') : null);
+    const inPlace = Buffer.from(sealed);
+    const openedInPlace = chachaOpen(inPlace, aad, iv, key, inPlace.subarray(0, ct.length));
+    expect(openedInPlace === null ? null : Buffer.from(openedInPlace).toString('hex')).toBe(valid ? msg.toString('hex') : null);
+    if (!valid) expect(inPlace.equals(sealed)).toBe(true);
   });
 });

@@ -2,6 +2,7 @@
  * Keys and handshake factories for testing any suite the same way. RSA keys are 2048 bits (the
  * minimum) to keep tests fast, generated once per test file.
  */
+import type { BoxCipherName } from '../../src/crypto/record-aead.js';
 import { generateKeyPairAsync, type KeyPair, type KeyType } from '../../src/keys/key.js';
 import { getSuite } from '../../src/suites/index.js';
 import type { Handshake, ServerIdentity, Suite, SuiteName } from '../../src/session/handshake.js';
@@ -50,6 +51,8 @@ export interface SuiteFixture {
 export interface FixtureOptions {
   /** Replaces `suite.openServer` (e.g. a recycling key pool, so thousands of handshakes need no key generation). */
   openServer?: (key: KeyPair) => { resources: unknown; close(): void };
+  /** `box`: the record cipher both ends are forced to (default: negotiated). */
+  boxCipher?: BoxCipherName;
 }
 
 export async function fixtureFor(name: SuiteName, options: FixtureOptions = {}): Promise<SuiteFixture> {
@@ -80,10 +83,11 @@ export async function fixtureFor(name: SuiteName, options: FixtureOptions = {}):
         key: o.key === undefined ? clientKey : o.key,
         server: o.server ?? { kind: 'pinned', key: serverKey.publicKey },
         rng: o.rng ?? systemRng,
+        boxCipher: options.boxCipher,
       }),
     server: (o = {}) => {
       const key = o.key ?? serverKey;
-      return suite.server({ key, authorize: o.authorize ?? (() => true), rng: o.rng ?? systemRng, resources: resourcesFor(key) });
+      return suite.server({ key, authorize: o.authorize ?? (() => true), rng: o.rng ?? systemRng, resources: resourcesFor(key), boxCipher: options.boxCipher });
     },
     close: () => {
       for (const r of opened.values()) r.close();

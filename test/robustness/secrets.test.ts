@@ -14,26 +14,35 @@ import { connect, createServer, generateKeyPair, loadKeyPair, memoryPair, Sealwi
 import { boxKeys, secretboxOpen, x25519KeyPairFromSeed } from '../../src/crypto/box.js';
 import { ContentType } from '../../src/record/content-type.js';
 import { StreamDeframer } from '../../src/record/frame.js';
-import { Direction, MessageType, cookieNonce, counterNonce, parseCookie, parseCookiePlain } from '../../src/suites/box/messages.js';
+import { Direction, MessageType, cookieNonce, counterNonce, parseCookie, parseCookiePlain, type DirectionByte } from '../../src/suites/box/messages.js';
+import { BoxChachaRecordCipher, recordKey } from '../../src/suites/box/records.js';
+import type { BoxCipherName } from '../../src/crypto/record-aead.js';
 import { availableSuites } from '../../src/suites/index.js';
 import { runCli, startCli, tempDir, portOf } from '../helpers/cli.js';
 import { collect } from '../helpers/streams.js';
 import { fixture } from './lib/targets.js';
 
-function frames(bytes: Buffer): { type: number; payload: Buffer }[] {
+function frames(bytes: Buffer): { type: number; header: Buffer; payload: Buffer }[] {
   const d = new StreamDeframer();
   d.push(bytes);
-  const out: { type: number; payload: Buffer }[] = [];
-  for (let f = d.next(); f; f = d.next()) out.push({ type: f.type, payload: Buffer.from(f.payload) });
+  const out: { type: number; header: Buffer; payload: Buffer }[] = [];
+  for (let f = d.next(); f; f = d.next()) out.push({ type: f.type, header: Buffer.from(f.header), payload: Buffer.from(f.payload) });
   return out;
 }
 
+/** Opens a recorded Data frame under a candidate session direction key, in either record cipher. */
+function openRecord(cipher: BoxCipherName, f: { header: Buffer; payload: Buffer }, key: Buffer, dir: DirectionByte, seq: bigint): Uint8Array | null {
+  if (cipher === 'xsalsa20-poly1305') return secretboxOpen(f.payload, counterNonce(ContentType.DATA, dir, seq), key);
+  // ChaCha20-Poly1305 records are keyed from the session key with the Offer (0x01) and Choice (0x01).
+  return new BoxChachaRecordCipher(recordKey(key, 0x01, 0x01), dir).open(ContentType.DATA, seq, f.header, f.payload);
+}
+
 describe('robustness: forward secrecy of box', () => {
-  it('a recorded TCP session cannot be decrypted with both long-term secret keys', async () => {
+  it.each(['chacha20-poly1305', 'xsalsa20-poly1305'] as const)('a recorded TCP session (%s records) cannot be decrypted with both long-term secret keys', async (boxCipher) => {
     const serverKey = generateKeyPair('x25519');
     const clientKey = generateKeyPair('x25519');
     const secret = Buffer.from('recorded today, attacked tomorrow with both long-term keys');
-    const server = createServer({ key: serverKey, suite: 'box', anyClient: true }, (s) => s.pipe(s));
+    const server = createServer({ key: serverKey, suite: 'box', anyClient: true, boxCipher }, (s) => s.pipe(s));
     const { port } = await server.listen(0, '127.0.0.1');
     // The recording attacker: a TCP relay that keeps every byte each way.
     const up: Buffer[] = [];
@@ -92,7 +101,7 @@ describe('robustness: forward secrecy of box', () => {
     for (const r of records) {
       for (const key of candidates) {
         for (const dir of [Direction.CLIENT_TO_SERVER, Direction.SERVER_TO_CLIENT]) {
-          expect(secretboxOpen(r.f.payload, counterNonce(ContentType.DATA, dir, r.seq), key)).toBeNull();
+          expect(openRecord(boxCipher, r.f, key, dir, r.seq)).toBeNull();
           attempts++;
         }
       }
@@ -102,7 +111,7 @@ describe('robustness: forward secrecy of box', () => {
     const ephemeral = x25519KeyPairFromSeed(seeds[0]!);
     const sessionKeys = boxKeys('client', ephemeral.publicKey, ephemeral.secretKey, es);
     const first = records[0]!;
-    expect(Buffer.from(secretboxOpen(first.f.payload, counterNonce(ContentType.DATA, first.dir, first.seq), sessionKeys.send)!).equals(secret)).toBe(true);
+    expect(Buffer.from(openRecord(boxCipher, first.f, sessionKeys.send, first.dir, first.seq)!).equals(secret)).toBe(true);
   });
 });
 

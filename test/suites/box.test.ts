@@ -17,6 +17,7 @@ import {
   KEY_REPLY_SIZE,
   MessageType,
   READY_SIZE,
+  READY_WITH_CHOICE_SIZE,
   VOUCH_SIZE,
   COOKIE_NONCE_SIZE,
   cookieNonce,
@@ -28,6 +29,7 @@ import {
 import { SessionPipe } from '../helpers/pipe.js';
 import { seededRngForTestingOnly } from '../helpers/rng.js';
 import { systemRng, type Rng } from '../../src/crypto/random.js';
+import type { BoxCipherName } from '../../src/crypto/record-aead.js';
 
 /** Opens a Cookie payload (Cnonce ‖ box) with the Hello key. */
 const openCookie = (payload: Uint8Array, key: Uint8Array): Buffer | null => {
@@ -38,12 +40,13 @@ const openCookie = (payload: Uint8Array, key: Uint8Array): Buffer | null => {
 const serverKey = generateKeyPair('x25519');
 const clientKey = generateKeyPair('x25519');
 
-function run(opts: { learn?: boolean; clientRng?: Rng; serverRng?: Rng } = {}): SessionPipe {
+function run(opts: { learn?: boolean; clientRng?: Rng; serverRng?: Rng; boxCipher?: BoxCipherName } = {}): SessionPipe {
   return new SessionPipe(
     boxSuite.client({
       key: clientKey,
       server: opts.learn ? { kind: 'learn', verify: () => {} } : { kind: 'pinned', key: serverKey.publicKey },
       rng: opts.clientRng ?? seededRngForTestingOnly(String(Math.random())),
+      boxCipher: opts.boxCipher,
     }),
     boxSuite.server({ key: serverKey, authorize: () => true, rng: opts.serverRng ?? seededRngForTestingOnly(String(Math.random())) }),
   ).run();
@@ -52,8 +55,11 @@ function run(opts: { learn?: boolean; clientRng?: Rng; serverRng?: Rng } = {}): 
 const payloads = (frames: Buffer[]): { type: number; payload: Buffer }[] => frames.map((f) => ({ type: f[4]!, payload: f.subarray(5) }));
 
 describe('box: messages and amplification', () => {
-  it('sends the messages of seed 003 with their exact sizes', () => {
-    const p = run({ learn: true });
+  it.each([
+    ['seed 003 (XSalsa20-Poly1305 forced: the Offer is 0, the Ready empty)', 'xsalsa20-poly1305', READY_SIZE],
+    ['the default (ChaCha20-Poly1305 offered: the Ready names the choice)', undefined, READY_WITH_CHOICE_SIZE],
+  ] as const)('sends the messages of %s with their exact sizes', (_name, boxCipher, readySize) => {
+    const p = run({ learn: true, boxCipher });
     expect(payloads(p.wire.client).map((m) => [m.type, m.payload.length])).toEqual([
       [MessageType.KEY_QUERY, KEY_QUERY_SIZE],
       [MessageType.HELLO, HELLO_SIZE],
@@ -62,7 +68,7 @@ describe('box: messages and amplification', () => {
     expect(payloads(p.wire.server).map((m) => [m.type, m.payload.length])).toEqual([
       [MessageType.KEY_REPLY, KEY_REPLY_SIZE],
       [MessageType.COOKIE, COOKIE_SIZE],
-      [MessageType.READY, READY_SIZE],
+      [MessageType.READY, readySize],
     ]);
   });
 
@@ -163,7 +169,8 @@ describe('box: determinism and secrets', () => {
   });
 
   it('keeps recorded traffic secret from an attacker who later steals both long-term secret keys', () => {
-    const p = run();
+    // XSalsa20-Poly1305 records, keyed straight from the session keys: the attacker's best case.
+    const p = run({ boxCipher: 'xsalsa20-poly1305' });
     p.client.send(Buffer.from('forward secret message'));
     p.flush();
     const hello = p.wire.client[0]!.subarray(5);

@@ -37,6 +37,8 @@ export interface ConformanceOptions {
   flipTimeoutMs?: number;
   /** Per-server resources for the in-memory runs in place of `suite.openServer` (see FixtureOptions). */
   openServer?: FixtureOptions['openServer'];
+  /** `box`: run with this record cipher forced on both ends (default: negotiated). */
+  boxCipher?: FixtureOptions['boxCipher'];
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -52,10 +54,10 @@ interface PipeSetup extends PipeOptions {
 }
 
 export function describeConformance(name: SuiteName, options: ConformanceOptions = {}): void {
-  describe(`suite '${name}': conformance over the in-memory pipe`, () => {
+  describe(`suite '${name}'${options.boxCipher ? ` (${options.boxCipher})` : ''}: conformance over the in-memory pipe`, () => {
     let fx: SuiteFixture;
     beforeAll(async () => {
-      fx = await fixtureFor(name, { openServer: options.openServer });
+      fx = await fixtureFor(name, { openServer: options.openServer, boxCipher: options.boxCipher });
     });
     afterAll(() => fx?.close());
 

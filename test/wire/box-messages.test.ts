@@ -27,7 +27,7 @@ const decoders: Decoder[] = [
     valid: fc.tuple(bytes(32), bytes(m.HELLO_SIZE - 32)).map(([ec, s]) => m.encodeHello(ec, s)),
     parse: m.parseHello,
   },
-  { name: 'Hello plaintext', size: m.TAG_SIZE + m.HELLO_CID_SIZE + m.HELLO_PADDING, valid: bytes(32).map((t) => m.encodeHelloPlain(t)), parse: m.parseHelloPlain },
+  { name: 'Hello plaintext', size: m.TAG_SIZE + m.HELLO_CID_SIZE + m.HELLO_OFFER_SIZE + m.HELLO_PADDING, valid: bytes(32).map((t) => m.encodeHelloPlain(t)), parse: m.parseHelloPlain },
   {
     name: 'Cookie plaintext',
     size: m.COOKIE_PLAIN_SIZE,
@@ -97,7 +97,10 @@ describe('box message round trips', () => {
         expect([vouch.clientKey, vouch.vNonce, vouch.v].map((x) => Buffer.from(x))).toEqual([a, n, v].map((x) => Buffer.from(x)));
         const vp = m.parseVPlain(m.encodeVPlain({ clientEphemeral: b, stag: c }));
         expect(Buffer.from(vp.clientEphemeral).equals(b) && Buffer.from(vp.stag).equals(c)).toBe(true);
-        expect(Buffer.from(m.parseHelloPlain(m.encodeHelloPlain(a))).equals(a)).toBe(true);
+        expect(Buffer.from(m.parseHelloPlain(m.encodeHelloPlain(a)).ctag).equals(a)).toBe(true);
+        const offer = c[0]!;
+        const hello = m.parseHelloPlain(m.encodeHelloPlain(a, undefined, offer));
+        expect([Buffer.from(hello.ctag).equals(a), hello.offer]).toEqual([true, offer]);
       }),
       { numRuns: 50 },
     );

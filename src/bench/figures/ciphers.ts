@@ -8,6 +8,9 @@ import { createCipheriv, randomBytes, type CipherGCMTypes } from 'node:crypto';
 import sodium from 'sodium-native';
 import { now, type Figure, type FigureContext, type Outcome } from '../figure.js';
 import { summarize } from '../stats.js';
+import { BoxChachaRecordCipher } from '../../suites/box/records.js';
+import { Direction } from '../../suites/box/messages.js';
+import { OPENSSL_FROM } from '../../crypto/record-aead.js';
 
 
 type Seal = (plain: Buffer, counter: number) => void;
@@ -34,11 +37,24 @@ function secretbox(record: number): Seal {
   };
 }
 
+/** What a `box` session seals with the negotiated ChaCha20-Poly1305 (suites/box/records.ts). */
+function boxChacha(): Seal {
+  const cipher = new BoxChachaRecordCipher(randomBytes(32), Direction.CLIENT_TO_SERVER);
+  const header = Buffer.alloc(5);
+  // Into reused memory, as a TCP session seals into its transport's pool (record/buffers.ts).
+  let out = Buffer.alloc(0);
+  const allocate = (size: number): Buffer => (out.length === size ? out : (out = Buffer.alloc(size)));
+  return (plain, counter) => {
+    cipher.seal(0x10, BigInt(counter), header, plain, allocate);
+  };
+}
+
 const CIPHERS: readonly { impl: string; label: string; make: (record: number) => Seal }[] = [
   { impl: 'aes-128-gcm', label: 'AES-128-GCM (node:crypto)', make: () => aead('aes-128-gcm', 16) },
   { impl: 'aes-256-gcm', label: 'AES-256-GCM (node:crypto)', make: () => aead('aes-256-gcm', 32) },
   { impl: 'chacha20-poly1305', label: 'ChaCha20-Poly1305 (node:crypto)', make: () => aead('chacha20-poly1305', 32) },
   { impl: 'xsalsa20-poly1305', label: 'XSalsa20-Poly1305 (box, libsodium)', make: secretbox },
+  { impl: 'box-chacha20-poly1305', label: `ChaCha20-Poly1305 (box${Number.isFinite(OPENSSL_FROM) ? `: OpenSSL from ${OPENSSL_FROM} bytes` : ', libsodium'})`, make: boxChacha },
 ];
 
 function cipherFigure(id: string, record: number, what: string): Figure {

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { parsePositiveInt, parseSuite } from '../args.js';
+import { parseBoxCipher, parsePositiveInt, parseSuite } from '../args.js';
 import { FULL, QUICK, runBench, selectFigures } from '../../bench/runner.js';
 import { renderReport } from '../../bench/report.js';
 import type { BenchOptions, Figure } from '../../bench/figure.js';
@@ -34,7 +34,7 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .option('--quick', 'fewer and shorter runs: finishes in under a minute')
     .option('--json [file]', 'also write the results as JSON, to FILE or (without FILE) to stdout, the table then going to stderr')
     .option('--only <figures>', 'comma-separated figures: bulk, rtt, handshakes, udp, memory, ciphers, rsa, or figure ids')
-    .option('--suites <suites>', 'comma-separated sealwire suites to include (default: all in this build)')
+    .option('--suites <suites>', 'comma-separated sealwire suites to include (default: all in this build); box:CIPHER forces box\'s record cipher')
     .option('--runs <n>', 'measured runs per figure (median and range are over these)')
     .option('--duration <ms>', 'length of one timed run in milliseconds')
     .option('--sessions <n>', 'idle sessions opened for the memory figures (default 1,000 TCP and 10,000 UDP; --quick: 200 and 1,000)')
@@ -56,7 +56,11 @@ async function bench(flags: BenchFlags): Promise<number> {
   } catch (e) {
     throw new UsageError(`--only: ${(e as Error).message}`);
   }
-  const suites = parseList(flags.suites)?.map(parseSuite);
+  // `box:<cipher>` benches box with its record cipher forced (bench/protocol.ts, sealwireImpl).
+  const suites = parseList(flags.suites)?.map((s) => {
+    const [suite, cipher] = s.split(':');
+    return cipher === undefined ? parseSuite(s) : `${parseSuite(suite!)}:${parseBoxCipher(cipher, parseSuite(suite!))!}`;
+  });
   const base = flags.quick ? QUICK : FULL;
   const options: BenchOptions = {
     runs: flags.runs ? parsePositiveInt(flags.runs, '--runs') : base.runs,

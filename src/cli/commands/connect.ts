@@ -1,5 +1,5 @@
 /**
- * `sealwire connect HOST:PORT [--server-key FILE|SHA256:…] [--key PATH] [--suite S] [--udp [--linger S]]`
+ * `sealwire connect HOST:PORT [--server-key FILE|SHA256:…] [--key PATH] [--suite S] [--box-cipher C] [--udp [--linger S]]`
  *
  * Like `nc`: stdin goes to the server, what the server sends goes to stdout. At stdin EOF the
  * client half-closes (close record) and exits 0 once the server has closed its side cleanly.
@@ -11,7 +11,7 @@ import { connectTcp } from '../../transport/tcp.js';
 import type { SecureSession } from '../../transport/secure-session.js';
 import { DEFAULT_SUITE } from '../../suites/index.js';
 import { defaultKnownHostsPath } from '../../keys/home.js';
-import { parseHostPort, parsePositiveInt, parseSeconds, parseSuite } from '../args.js';
+import { parseBoxCipher, parseHostPort, parsePositiveInt, parseSeconds, parseSuite } from '../args.js';
 import { connectUdpCommand } from './udp.js';
 import { UsageError, reportError } from '../errors.js';
 import { explainConnectFailure } from '../connect-hints.js';
@@ -24,6 +24,7 @@ interface ConnectCliOptions {
   handshakeTimeout: string;
   udp?: boolean;
   linger?: string;
+  boxCipher?: string;
 }
 
 export function register(program: Command, run: (fn: () => Promise<number>) => void): void {
@@ -34,6 +35,7 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .option('--server-key <file|fingerprint>', "the server's public key file, or its SHA256: fingerprint (default: known_hosts, trust on first use)")
     .option('--key <path>', 'this client\'s private key (default: a throwaway key)')
     .option('--suite <suite>', 'protocol suite', DEFAULT_SUITE)
+    .option('--box-cipher <cipher>', 'box: the only record cipher to accept, chacha20-poly1305 or xsalsa20-poly1305 (default: negotiated)')
     .option('--known-hosts <file>', 'known_hosts file for trust on first use', undefined)
     .option('--handshake-timeout <ms>', 'give up if the handshake takes longer (milliseconds)', '10000')
     .option('--udp', 'connect over UDP: each stdin line is one message, each received message one line')
@@ -47,10 +49,11 @@ async function connectCommand(target: string, opts: ConnectCliOptions): Promise<
   const handshakeTimeout = parsePositiveInt(opts.handshakeTimeout, '--handshake-timeout');
   if (opts.linger !== undefined && !opts.udp) throw new UsageError('--linger applies to --udp only (over TCP the session ends with its close record)');
   const lingerMs = parseSeconds(opts.linger ?? '1', '--linger') * 1000;
+  const boxCipher = parseBoxCipher(opts.boxCipher, suite);
   const context = { target, transport: opts.udp ? ('udp' as const) : ('tcp' as const), suite, serverKey: opts.serverKey, defaultTransport: 'tcp' as const };
   if (opts.udp) {
     try {
-      return await connectUdpCommand({ host, port, target, suite, key: opts.key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, handshakeTimeout, lingerMs });
+      return await connectUdpCommand({ host, port, target, suite, key: opts.key, serverKey: opts.serverKey, knownHosts: opts.knownHosts, handshakeTimeout, lingerMs, boxCipher });
     } catch (e) {
       throw explainConnectFailure(e, context);
     }
@@ -66,6 +69,7 @@ async function connectCommand(target: string, opts: ConnectCliOptions): Promise<
       serverKey: opts.serverKey,
       knownHosts: opts.knownHosts,
       handshakeTimeout,
+      boxCipher,
     });
   } catch (e) {
     throw explainConnectFailure(e, context);

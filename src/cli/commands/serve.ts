@@ -1,5 +1,8 @@
 /**
- * `sealwire serve --key PATH [--host H] [--port P] [--echo] [--authorized-keys FILE | --any-client] [--suite S] [--udp]`
+ * `sealwire serve --key PATH [--host H] [--port P] [--echo] [--authorized-keys FILE | --any-client] [--suite S] [--box-cipher C] [--workers N|auto] [--udp]`
+ *
+ * With `--workers N` (TCP) the process forks N workers (transport/cluster.ts) that run this same
+ * command on one shared port; the primary prints the listening line and closes them on a signal.
  *
  * The first stdout line is `listening on HOST:PORT`. With `--echo` each session's data goes back
  * to its sender; without it, received data goes to stdout. Session events go to stderr, one line
@@ -12,6 +15,7 @@
  */
 import { listenOrFail, logLine, serveUntilSignal } from '../serving.js';
 import type { Command } from 'commander';
+import cluster from 'node:cluster';
 import { loadKeyPair } from '../../keys/files.js';
 import { loadAuthorizedKeys } from '../../keys/authorized-keys.js';
 import { SealwireServer, type ConnectionInfo } from '../../transport/tcp.js';
@@ -21,7 +25,8 @@ import { DEFAULT_SUITE, getSuite } from '../../suites/index.js';
 import type { PublicKey } from '../../keys/key.js';
 import type { SuiteName } from '../../session/handshake.js';
 import { UsageError } from '../errors.js';
-import { parsePort, parsePositiveInt, parseSuite } from '../args.js';
+import { parseBoxCipher, parsePort, parsePositiveInt, parseSuite, parseWorkers } from '../args.js';
+import { createClusterServer, isClusterWorker, serveClusterWorker } from '../../transport/cluster.js';
 import { serveUdp } from './udp.js';
 
 interface ServeOptions {
@@ -34,6 +39,8 @@ interface ServeOptions {
   suite: string;
   handshakeTimeout: string;
   udp?: boolean;
+  boxCipher?: string;
+  workers: string;
 }
 
 const who = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string =>
@@ -50,7 +57,9 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .option('--authorized-keys <file>', 'accept only clients whose keys are listed in FILE')
     .option('--any-client', 'accept any client key (suites that authenticate clients need this or --authorized-keys)')
     .option('--suite <suite>', 'protocol suite', DEFAULT_SUITE)
+    .option('--box-cipher <cipher>', 'box: the only record cipher to accept, chacha20-poly1305 or xsalsa20-poly1305 (default: negotiated)')
     .option('--handshake-timeout <ms>', 'drop handshakes that take longer (milliseconds)', '10000')
+    .option('--workers <n>', "TCP: worker processes sharing the port, a number or 'auto' (one per core)", '1')
     .option('--udp', 'serve over UDP: each received message is one line (with --echo, sent back)')
     .action((opts: ServeOptions) => run(() => serve(opts)));
 }
@@ -60,13 +69,24 @@ async function serve(opts: ServeOptions): Promise<number> {
   const suite = parseSuite(opts.suite);
   const handshakeTimeout = parsePositiveInt(opts.handshakeTimeout, '--handshake-timeout');
   const policy = clientPolicy(suite, opts);
+  const boxCipher = parseBoxCipher(opts.boxCipher, suite);
+  const workers = parseWorkers(opts.workers);
+  if (opts.udp && workers > 1) throw new UsageError('--workers applies to TCP only (UDP serves from one process)');
+  if (workers > 1 && !isClusterWorker()) {
+    const primary = await createClusterServer({ workers });
+    primary.on('workerExit', (id: number, how: number | string) => logLine(`worker ${id} exited (${how})`));
+    await serveUntilSignal(primary.address.address, primary.address.port, () => primary.close(), logLine);
+    return 0;
+  }
   if (opts.udp) {
-    return serveUdp({ key: opts.key, host: opts.host, port, echo: opts.echo === true, policy, suite, handshakeTimeout });
+    return serveUdp({ key: opts.key, host: opts.host, port, echo: opts.echo === true, policy, suite, handshakeTimeout, boxCipher });
   }
   const key = loadKeyPair(opts.key);
-  const server = new SealwireServer({ key, suite, ...policy, handshakeTimeout });
+  const server = new SealwireServer({ key, suite, ...policy, handshakeTimeout, boxCipher });
+  // With --workers, each session line names the worker that serves it.
+  const worker = isClusterWorker() ? ` (worker ${cluster.worker!.id})` : '';
   server.on('session', (session: SecureSession) => {
-    logLine(`session from ${who(session)}: ${suite}, client ${session.fingerprint ?? 'anonymous'}`);
+    logLine(`session from ${who(session)}: ${suite}, client ${session.fingerprint ?? 'anonymous'}${worker}`);
     if (opts.echo) {
       session.pipe(session);
     } else {
@@ -82,6 +102,10 @@ async function serve(opts: ServeOptions): Promise<number> {
   server.on('sessionError', (err: SealwireError, session: SecureSession) => {
     logLine(`session from ${who(session)} failed: ${err.message} [${err.code}]`);
   });
+  if (isClusterWorker()) {
+    await serveClusterWorker(server, port, opts.host);
+    return 0;
+  }
   const addr = await listenOrFail(server, port, opts.host);
   // After listen, errors are accept failures (EMFILE...): reported, never fatal.
   server.on('error', (err: SealwireError) => logLine(`server: ${err.message} [${err.code}]`));
@@ -108,6 +132,7 @@ export function clientPolicy(suite: SuiteName, opts: { authorizedKeys?: string |
   }
   if (opts.authorizedKeys !== undefined) return { authorizedKeys: loadAuthorizedKeys(opts.authorizedKeys) };
   if (!opts.anyClient) throw new UsageError(`suite ${suite} authenticates clients: give --authorized-keys FILE, or --any-client to accept any client key`);
-  process.stderr.write(`sealwire serve: --any-client: any client key is accepted (clients prove only that they hold some key)\n`);
+  // Said once, by the process the operator started (not again by each --workers worker).
+  if (!isClusterWorker()) process.stderr.write(`sealwire serve: --any-client: any client key is accepted (clients prove only that they hold some key)\n`);
   return { anyClient: true };
 }

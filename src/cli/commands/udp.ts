@@ -11,6 +11,7 @@ import { logLine, serveUntilSignal } from '../serving.js';
 import { loadKeyPair } from '../../keys/files.js';
 import type { ClientPolicy } from './serve.js';
 import { UdpServer, connectUdp, type UdpSession } from '../../transport/udp.js';
+import type { BoxCipherName } from '../../crypto/record-aead.js';
 import type { SealwireError } from '../../errors.js';
 import type { SuiteName } from '../../session/handshake.js';
 import { defaultKnownHostsPath } from '../../keys/home.js';
@@ -29,13 +30,14 @@ export interface UdpServeOptions {
   policy: ClientPolicy;
   suite: SuiteName;
   handshakeTimeout: number;
+  boxCipher?: BoxCipherName | undefined;
 }
 
 const who = (a: { address: string; port: number }): string => `${a.address}:${a.port}`;
 
 export async function serveUdp(opts: UdpServeOptions): Promise<number> {
   const key = loadKeyPair(opts.key);
-  const server = new UdpServer({ transport: 'udp', key, suite: opts.suite, ...opts.policy, handshakeTimeout: opts.handshakeTimeout });
+  const server = new UdpServer({ transport: 'udp', key, suite: opts.suite, ...opts.policy, handshakeTimeout: opts.handshakeTimeout, boxCipher: opts.boxCipher });
   server.on('session', (session: UdpSession) => {
     const from = `${session.remoteAddress}:${session.remotePort}`;
     logLine(`session from ${from} (udp, id ${session.connectionId}): ${opts.suite}, client ${session.fingerprint ?? 'anonymous'}`);
@@ -72,6 +74,7 @@ export interface UdpConnectCliOptions {
   knownHosts?: string;
   handshakeTimeout: number;
   lingerMs: number;
+  boxCipher?: BoxCipherName | undefined;
 }
 
 export async function connectUdpCommand(opts: UdpConnectCliOptions): Promise<number> {
@@ -84,6 +87,7 @@ export async function connectUdpCommand(opts: UdpConnectCliOptions): Promise<num
     serverKey: opts.serverKey,
     knownHosts: opts.knownHosts,
     handshakeTimeout: opts.handshakeTimeout,
+    boxCipher: opts.boxCipher,
   });
   session.on('warning', (e: unknown) => reportError(e, 'connect'));
   if (session.trust === 'first-use') {

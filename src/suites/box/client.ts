@@ -12,7 +12,8 @@ import type { Rng } from '../../crypto/random.js';
 import { PublicKey, type KeyPair } from '../../keys/key.js';
 import type { ClientConfig, Handshake, HandshakeMessage, HandshakeStep } from '../../session/handshake.js';
 import { expectMessage, expectPayloadSize, handshakeError } from '../common.js';
-import { BoxRecordCipher } from './records.js';
+import { establishRecords } from './records.js';
+import { RECORD_AEADS, type BoxCipherName } from '../../crypto/record-aead.js';
 import { clientLongTermKeys } from './long-term.js';
 import {
   COOKIE_PLAIN_SIZE,
@@ -21,6 +22,7 @@ import {
   Direction,
   MessageType,
   READY_SIZE,
+  READY_WITH_CHOICE_SIZE,
   TAG_SIZE,
   V_NONCE_SIZE,
   cookieNonce,
@@ -34,6 +36,8 @@ import {
   parseCookiePlain,
   parseKeyReply,
   vouchInnerNonce,
+  cipherOfId,
+  encodeOffer,
 } from './messages.js';
 
 type State =
@@ -61,6 +65,9 @@ export class BoxClientHandshake implements Handshake {
   private readonly key: KeyPair;
   /** Long-term keys computed for this handshake, not yet known to be right (not cached). */
   private pendingLongTerm: DirectionKeys | null = null;
+  /** The record ciphers this client accepts, and the Offer byte that names them. */
+  private readonly ciphers: readonly BoxCipherName[];
+  private readonly offer: number;
 
   constructor(private readonly config: ClientConfig) {
     if (!config.key || config.key.type !== 'x25519') {
@@ -70,6 +77,11 @@ export class BoxClientHandshake implements Handshake {
       throw new SealwireError('BAD_KEY', 'box: the server key must be an X25519 key');
     }
     this.key = config.key;
+    this.ciphers = config.boxCipher ? [config.boxCipher] : RECORD_AEADS;
+    if (!this.ciphers.every((c) => RECORD_AEADS.includes(c))) {
+      throw new SealwireError('INVALID_ARGUMENT', `box: record cipher ${String(config.boxCipher)} is not available in this build (${RECORD_AEADS.join(', ')})`);
+    }
+    this.offer = encodeOffer(this.ciphers);
   }
 
   get awaiting(): string {
@@ -111,19 +123,20 @@ export class BoxClientHandshake implements Handshake {
       }
       case 'awaitReady': {
         expectType(m, MessageType.READY, 'Ready');
-        expectPayloadSize('box', m, READY_SIZE, 'Ready');
+        // With an Offer, the Ready carries the server's Choice (messages.ts); without, it is empty.
+        expectPayloadSize('box', m, this.offer === 0 ? READY_SIZE : READY_WITH_CHOICE_SIZE, 'Ready');
         const plain = secretboxOpen(m.payload, counterNonce(MessageType.READY, Direction.SERVER_TO_CLIENT, 0n), s.sessionKeys.receive);
         if (!plain) throw hsFail('the Ready does not open under the session key');
+        const choice = this.offer === 0 ? 'xsalsa20-poly1305' : cipherOfId(plain[0]!);
+        if (!choice || !this.ciphers.includes(choice)) {
+          throw hsFail(`the server chose record cipher 0x${plain[0]!.toString(16)}, which this client did not offer (${this.ciphers.join(', ')})`);
+        }
         if (this.pendingLongTerm) clientLongTermKeys(this.key).remember(s.server.bytes, this.pendingLongTerm);
         this.pendingLongTerm = null;
         this.state = { name: 'done' };
         return {
           send: [],
-          established: {
-            send: new BoxRecordCipher(s.sessionKeys.send, Direction.CLIENT_TO_SERVER),
-            receive: new BoxRecordCipher(s.sessionKeys.receive, Direction.SERVER_TO_CLIENT),
-            peerPublicKey: s.server,
-          },
+          established: { ...establishRecords('client', choice, this.offer, s.sessionKeys), peerPublicKey: s.server },
         };
       }
       case 'start':
@@ -151,7 +164,7 @@ export class BoxClientHandshake implements Handshake {
     wipe(seed);
     const ctag = rng(TAG_SIZE);
     const helloKeys = boxKeys('client', ephemeral.publicKey, ephemeral.secretKey, server.bytes);
-    const sealed = secretboxSeal(encodeHelloPlain(ctag, this.config.connectionId), counterNonce(MessageType.HELLO, Direction.CLIENT_TO_SERVER, 0n), helloKeys.send);
+    const sealed = secretboxSeal(encodeHelloPlain(ctag, this.config.connectionId, this.offer), counterNonce(MessageType.HELLO, Direction.CLIENT_TO_SERVER, 0n), helloKeys.send);
     this.state = { name: 'awaitCookie', server, ephemeral, ctag, helloKeys };
     return { type: MessageType.HELLO, payload: encodeHello(ephemeral.publicKey, sealed) };
   }

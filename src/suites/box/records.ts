@@ -1,36 +1,64 @@
 /**
- * `box` records: `Box[data](ECs -> ES)` / `Box[data](ESs -> EC)` under the session's precomputed
- * direction keys. secretbox has no associated data, so the record's type and sequence number go
+ * `box` records, in one of two ciphers that the handshake negotiates (messages.ts, `BoxCipherId`).
+ *
+ * **XSalsa20-Poly1305** (seed 003): `Box[data](ECs -> ES)` / `Box[data](ESs -> EC)` under the
+ * session's precomputed direction keys. secretbox has no associated data, so the record's type and sequence number go
  * into the nonce (messages.ts); the length is implicit in the ciphertext. A flipped header bit
  * therefore changes the nonce or the body, and the MAC fails.
  *
  * The frame is built in one buffer: header ‖ MAC ‖ ciphertext (from the transport's pool when it
  * has one, record/buffers.ts). A record the session owns is opened in place.
+ *
+ * **ChaCha20-Poly1305** (RFC 8439, crypto/record-aead.ts): body = ciphertext ‖ tag (16), the
+ * record header (stream: length ‖ type; datagram: type ‖ cid ‖ seq) as associated data, nonce =
+ * direction byte ‖ 3 zero bytes ‖ u64 sequence (big-endian). Its key per direction is
+ * `BLAKE2b-256(key = session direction key, "sealwire box record" ‖ offer ‖ choice)`
+ * (`recordKey`): the negotiation is in the key, so two sides that disagree about it cannot
+ * exchange a single record. Directions have separate keys and separate nonce prefixes.
  */
 import { BOX_MAC_SIZE, BOX_NONCE_SIZE, blake2b, secretboxOpen, secretboxOpenInPlace, secretboxSealInto } from '../../crypto/box.js';
 import type { Allocate } from '../../record/buffers.js';
 import { wipe } from '../../crypto/secrets.js';
 import type { RecordCipher } from '../../record/cipher.js';
-import { writeCounterNonce, type DirectionByte } from './messages.js';
+import { CHACHA_NONCE_SIZE, CHACHA_TAG_SIZE, OPENSSL_FROM, chachaOpen, chachaSealInto, chachaSealOpenSsl } from '../../crypto/record-aead.js';
+import type { DirectionKeys } from '../../crypto/box.js';
+import type { BoxCipherName } from '../../crypto/record-aead.js';
+import { BoxCipherId, Direction, writeCounterNonce, type DirectionByte } from './messages.js';
 
 const REKEY_CONTEXT = Buffer.from('sealwire box rekey');
 
 /**
- * XSalsa20's 192-bit nonces hold a 64-bit counter without birthday concerns; the key still turns
- * over every 2^32 records so that no key protects an unbounded amount of traffic.
+ * Both ciphers' nonces (XSalsa20: 192 bits, ChaCha20: 96 bits) hold the 64-bit counter without
+ * birthday concerns; the key still turns over every 2^32 records so that no key protects an
+ * unbounded amount of traffic.
  */
 const RECORDS_PER_KEY = 1n << 32n;
 
-export class BoxRecordCipher implements RecordCipher {
-  readonly overhead = BOX_MAC_SIZE;
+/** What both record ciphers share: one direction's key, its turnover and its wiping. */
+abstract class BoxDirectionCipher {
   readonly recordsPerKey = RECORDS_PER_KEY;
-  private readonly nonce = Buffer.alloc(BOX_NONCE_SIZE);
 
   /** Takes ownership of `key` (wiped by `wipe()`). */
   constructor(
-    private readonly key: Buffer,
-    private readonly direction: DirectionByte,
+    protected readonly key: Buffer,
+    protected readonly direction: DirectionByte,
   ) {}
+
+  /** The same cipher under `key`. */
+  protected abstract withKey(key: Buffer): RecordCipher;
+
+  next(): RecordCipher {
+    return this.withKey(blake2b(32, REKEY_CONTEXT, this.key));
+  }
+
+  wipe(): void {
+    wipe(this.key);
+  }
+}
+
+export class BoxRecordCipher extends BoxDirectionCipher implements RecordCipher {
+  readonly overhead = BOX_MAC_SIZE;
+  private readonly nonce = Buffer.alloc(BOX_NONCE_SIZE);
 
   seal(type: number, seq: bigint, header: Uint8Array, plaintext: Uint8Array, allocate: Allocate = Buffer.allocUnsafe): Uint8Array[] {
     writeCounterNonce(this.nonce, type, this.direction, seq);
@@ -50,11 +78,78 @@ export class BoxRecordCipher implements RecordCipher {
     return secretboxOpenInPlace(body, this.nonce, this.key);
   }
 
-  next(): RecordCipher {
-    return new BoxRecordCipher(blake2b(32, REKEY_CONTEXT, this.key), this.direction);
+  protected withKey(key: Buffer): RecordCipher {
+    return new BoxRecordCipher(key, this.direction);
+  }
+}
+
+const RECORD_KEY_CONTEXT = Buffer.from('sealwire box record');
+
+/**
+ * The ChaCha20-Poly1305 record key of one direction: `BLAKE2b-256(key = sessionKey, "sealwire box
+ * record" ‖ offer ‖ choice)`. Does not consume `sessionKey`.
+ */
+export function recordKey(sessionKey: Uint8Array, offer: number, choice: number): Buffer {
+  return blake2b(32, Buffer.concat([RECORD_KEY_CONTEXT, Buffer.from([offer, choice])]), sessionKey);
+}
+
+export class BoxChachaRecordCipher extends BoxDirectionCipher implements RecordCipher {
+  readonly overhead = CHACHA_TAG_SIZE;
+  private readonly nonce = Buffer.alloc(CHACHA_NONCE_SIZE);
+
+  /** Takes ownership of `key` (a record key from `recordKey`, wiped by `wipe()`). */
+  constructor(key: Buffer, direction: DirectionByte) {
+    super(key, direction);
+    this.nonce[0] = direction;
   }
 
-  wipe(): void {
-    wipe(this.key);
+  seal(_type: number, seq: bigint, header: Uint8Array, plaintext: Uint8Array, allocate: Allocate = Buffer.allocUnsafe): Uint8Array[] {
+    this.nonce.writeBigUInt64BE(seq, 4);
+    const n = plaintext.length;
+    if (n >= OPENSSL_FROM) {
+      const [ciphertext, tag] = chachaSealOpenSsl(plaintext, header, this.nonce, this.key);
+      return [header, ciphertext, tag];
+    }
+    const h = header.length;
+    const out = allocate(h + n + CHACHA_TAG_SIZE);
+    out.set(header, 0);
+    chachaSealInto(out.subarray(h, h + n), out.subarray(h + n), plaintext, header, this.nonce, this.key);
+    return [out];
   }
+
+  open(_type: number, seq: bigint, header: Uint8Array, body: Uint8Array): Uint8Array | null {
+    this.nonce.writeBigUInt64BE(seq, 4);
+    return chachaOpen(body, header, this.nonce, this.key);
+  }
+
+  openInPlace(_type: number, seq: bigint, header: Uint8Array, body: Uint8Array): Uint8Array | null {
+    if (body.length < CHACHA_TAG_SIZE) return null;
+    this.nonce.writeBigUInt64BE(seq, 4);
+    // Large records, when OpenSSL is on (record-aead.ts): into a new buffer.
+    if (body.length - CHACHA_TAG_SIZE >= OPENSSL_FROM) return chachaOpen(body, header, this.nonce, this.key);
+    return chachaOpen(body, header, this.nonce, this.key, body.subarray(0, body.length - CHACHA_TAG_SIZE));
+  }
+
+  protected withKey(key: Buffer): RecordCipher {
+    return new BoxChachaRecordCipher(key, this.direction);
+  }
+}
+
+/**
+ * The record ciphers of an established session, as seen by `role`, for the negotiated `choice`.
+ * Takes ownership of `keys`: XSalsa20-Poly1305 records use them as they are (seed 003);
+ * ChaCha20-Poly1305 records use keys derived from them with the Offer and the Choice, and `keys`
+ * are wiped.
+ */
+export function establishRecords(role: 'client' | 'server', choice: BoxCipherName, offer: number, keys: DirectionKeys): { send: RecordCipher; receive: RecordCipher } {
+  const sendDir = role === 'client' ? Direction.CLIENT_TO_SERVER : Direction.SERVER_TO_CLIENT;
+  const receiveDir = role === 'client' ? Direction.SERVER_TO_CLIENT : Direction.CLIENT_TO_SERVER;
+  if (choice === 'xsalsa20-poly1305') {
+    return { send: new BoxRecordCipher(keys.send, sendDir), receive: new BoxRecordCipher(keys.receive, receiveDir) };
+  }
+  const id = BoxCipherId[choice];
+  const send = new BoxChachaRecordCipher(recordKey(keys.send, offer, id), sendDir);
+  const receive = new BoxChachaRecordCipher(recordKey(keys.receive, offer, id), receiveDir);
+  wipe(keys.send, keys.receive);
+  return { send, receive };
 }

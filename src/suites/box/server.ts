@@ -13,7 +13,8 @@ import { equalConstantTime, wipe } from '../../crypto/secrets.js';
 import { PublicKey, type KeyPair } from '../../keys/key.js';
 import type { Handshake, HandshakeMessage, HandshakeStep, ServerConfig } from '../../session/handshake.js';
 import { expectMessage, expectPayloadSize, handshakeError } from '../common.js';
-import { BoxRecordCipher } from './records.js';
+import { establishRecords } from './records.js';
+import { RECORD_AEADS, type BoxCipherName } from '../../crypto/record-aead.js';
 import { LongTermKeys } from './long-term.js';
 import {
   Direction,
@@ -31,12 +32,14 @@ import {
   parseVPlain,
   parseVouchPlain,
   vouchInnerNonce,
+  BoxCipherId,
+  offers,
 } from './messages.js';
 
 /** What the stateless server (stateless.ts) lends `onHello`: Stag from ESs, and the token. */
 export interface StatelessToken {
   stag(ephemeralSecret: Uint8Array): Buffer;
-  seal(clientEphemeral: Uint8Array, ephemeralSecret: Uint8Array): Buffer;
+  seal(clientEphemeral: Uint8Array, ephemeralSecret: Uint8Array, offer: number): Buffer;
 }
 
 type State =
@@ -48,6 +51,8 @@ type State =
       readonly sessionKeys: DirectionKeys;
       /** Bytes in front of the Vouch (the stateless server's token; 0 otherwise). */
       readonly prefix: number;
+      /** The Hello's record-cipher Offer (messages.ts). */
+      readonly offer: number;
     }
   | { readonly name: 'done' };
 
@@ -119,11 +124,12 @@ export class BoxServerHandshake implements Handshake {
    * Datagram transports: a server handshake rebuilt from a verified token, awaiting the Vouch'
    * (whose first `prefix` bytes are the token). Takes ownership of nothing: copies what it keeps.
    */
-  static resumeFromToken(config: ServerConfig, clientEphemeral: Uint8Array, ephemeralSecret: Uint8Array, stag: Buffer, prefix: number): BoxServerHandshake {
+  static resumeFromToken(config: ServerConfig, clientEphemeral: Uint8Array, ephemeralSecret: Uint8Array, stag: Buffer, prefix: number, offer: number): BoxServerHandshake {
     const h = new BoxServerHandshake(config);
+    h.choose(offer);
     const ephemeralPublic = x25519PublicKey(ephemeralSecret);
     const sessionKeys = boxKeys('server', ephemeralPublic, ephemeralSecret, clientEphemeral);
-    h.state = { name: 'awaitVouch', clientEphemeral: Buffer.from(clientEphemeral), stag, sessionKeys, prefix };
+    h.state = { name: 'awaitVouch', clientEphemeral: Buffer.from(clientEphemeral), stag, sessionKeys, prefix, offer };
     return h;
   }
 
@@ -135,13 +141,14 @@ export class BoxServerHandshake implements Handshake {
     try {
       const plain = secretboxOpen(hello.sealed, counterNonce(MessageType.HELLO, Direction.CLIENT_TO_SERVER, 0n), helloKeys.receive);
       if (!plain) throw hsFail('the Hello does not open: the client sealed it to another server key');
-      const ctag = parseHelloPlain(plain, this.config.connectionId);
+      const { ctag, offer } = parseHelloPlain(plain, this.config.connectionId);
+      this.choose(offer); // refuses now a client without the cipher this server requires
       const seed = this.config.rng(32);
       const ephemeral = x25519KeyPairFromSeed(seed);
       wipe(seed);
       const stag = token ? token.stag(ephemeral.secretKey) : this.config.rng(TAG_SIZE);
       const sessionKeys = boxKeys('server', ephemeral.publicKey, ephemeral.secretKey, hello.clientEphemeral);
-      const sealedToken = token ? token.seal(hello.clientEphemeral, ephemeral.secretKey) : null;
+      const sealedToken = token ? token.seal(hello.clientEphemeral, ephemeral.secretKey, offer) : null;
       // ESs is needed for nothing else: the session keys are computed (and sealed in the token), so it goes now.
       wipe(ephemeral.secretKey);
       // A replayed Hello meets the same (S, EC) key again: the nonce is random (messages.ts).
@@ -150,7 +157,7 @@ export class BoxServerHandshake implements Handshake {
       if (sealedToken) cookiePlain = Buffer.concat([cookiePlain, sealedToken]);
       const sealed = secretboxSeal(cookiePlain, cookieNonce(cNonce), helloKeys.send);
       const cookie = Buffer.concat([cNonce, sealed]);
-      if (!sealedToken) this.state = { name: 'awaitVouch', clientEphemeral: Buffer.from(hello.clientEphemeral), stag, sessionKeys, prefix: 0 };
+      if (!sealedToken) this.state = { name: 'awaitVouch', clientEphemeral: Buffer.from(hello.clientEphemeral), stag, sessionKeys, prefix: 0, offer };
       else wipe(sessionKeys.send, sessionKeys.receive);
       return { send: [{ type: MessageType.COOKIE, payload: cookie }] };
     } finally {
@@ -188,15 +195,25 @@ export class BoxServerHandshake implements Handshake {
         else wipe(longTerm.send, longTerm.receive);
       }
     }
-    const ready = secretboxSeal(new Uint8Array(0), counterNonce(MessageType.READY, Direction.SERVER_TO_CLIENT, 0n), s.sessionKeys.send);
+    // The Ready names the chosen record cipher when the client offered a choice (messages.ts).
+    const choice = this.choose(s.offer);
+    const readyPlain = s.offer === 0 ? new Uint8Array(0) : Uint8Array.of(BoxCipherId[choice]);
+    const ready = secretboxSeal(readyPlain, counterNonce(MessageType.READY, Direction.SERVER_TO_CLIENT, 0n), s.sessionKeys.send);
     this.state = { name: 'done' };
     return {
       send: [{ type: MessageType.READY, payload: ready }],
-      established: {
-        send: new BoxRecordCipher(s.sessionKeys.send, Direction.SERVER_TO_CLIENT),
-        receive: new BoxRecordCipher(s.sessionKeys.receive, Direction.CLIENT_TO_SERVER),
-        peerPublicKey: clientKey,
-      },
+      established: { ...establishRecords('server', choice, s.offer, s.sessionKeys), peerPublicKey: clientKey },
     };
+  }
+
+  /**
+   * The record cipher for a Hello's Offer: the first of this server's ciphers (the one that
+   * `boxCipher` forces, else every one this build has, fastest first) that the client offers.
+   */
+  private choose(offer: number): BoxCipherName {
+    const mine = this.config.boxCipher ? [this.config.boxCipher] : RECORD_AEADS;
+    const choice = mine.find((c) => offers(offer, c));
+    if (!choice) throw hsFail(`the client does not offer the record cipher this server requires (${mine.join(', ')})`);
+    return choice;
   }
 }

@@ -7,12 +7,13 @@
  * token lives 1–2 minutes). The client sends the token back in front of its Vouch; only then does
  * the server create a session.
  *
- *   token   = Tnonce (24, random) ‖ secretbox_K(EC (32) ‖ ESs (32) ‖ CID (8))            = 112 bytes
- *   Cookie' = Cnonce (22) ‖ Box[ES (32) ‖ Ctag (32) ‖ Stag (32) ‖ token (112)](Ss -> EC) = 246 bytes
- *   Vouch'  = token (112) ‖ Vouch (150)                                                  = 262 bytes
+ *   token   = Tnonce (24, random) ‖ secretbox_K(EC (32) ‖ ESs (32) ‖ CID (8) ‖ Offer (1)) = 113 bytes
+ *   Cookie' = Cnonce (22) ‖ Box[ES (32) ‖ Ctag (32) ‖ Stag (32) ‖ token (113)](Ss -> EC) = 247 bytes
+ *   Vouch'  = token (113) ‖ Vouch (150)                                                  = 263 bytes
  *   Stag    = BLAKE2b-256(key = ESs, "sealwire box stag")
  *
- * The Cookie' (246) is still smaller than the Hello (256): no amplification. A token names its
+ * Offer is the Hello's record-cipher offer (messages.ts), kept for the Ready and the record keys.
+ * The Cookie' (247) is still smaller than the Hello (256): no amplification. A token names its
  * connection id, so it cannot be moved to another session, and a connection id whose token was
  * used is remembered until the token has expired, so a replayed Vouch' cannot rebuild a session
  * (which would repeat the session's nonces). That memory is marked before the Vouch is verified,
@@ -28,7 +29,7 @@ import { BoxServerHandshake } from './server.js';
 import { MessageType, TAG_SIZE, TOKEN_SIZE } from './messages.js';
 
 const CID_SIZE = 8;
-export const TOKEN_PLAIN_SIZE = X25519_KEY_SIZE + X25519_KEY_SIZE + CID_SIZE;
+export const TOKEN_PLAIN_SIZE = X25519_KEY_SIZE + X25519_KEY_SIZE + CID_SIZE + 1;
 export { TOKEN_SIZE };
 /** How long one token key is the current one (milliseconds). */
 export const TOKEN_KEY_PERIOD_MS = 60_000;
@@ -73,7 +74,7 @@ export class BoxStatelessServer implements StatelessServer {
       const key = this.tokenKey(now);
       return once.receiveHelloStateless(m, {
         stag: stagFromEphemeral,
-        seal: (ec, ess) => this.sealToken(key, ec, ess, connectionId),
+        seal: (ec, ess, offer) => this.sealToken(key, ec, ess, connectionId, offer),
       });
     } finally {
       once.wipe();
@@ -94,20 +95,21 @@ export class BoxStatelessServer implements StatelessServer {
     try {
       const ec = plain.subarray(0, X25519_KEY_SIZE);
       const ess = plain.subarray(X25519_KEY_SIZE, 2 * X25519_KEY_SIZE);
-      const cid = plain.subarray(2 * X25519_KEY_SIZE);
+      const cid = plain.subarray(2 * X25519_KEY_SIZE, 2 * X25519_KEY_SIZE + CID_SIZE);
+      const offer = plain[2 * X25519_KEY_SIZE + CID_SIZE]!;
       if (Buffer.compare(cid, connectionId) !== 0) throw new SealwireError('HANDSHAKE_FAILED', 'box: the server token belongs to another connection id');
       const id = Buffer.from(connectionId).toString('latin1');
       if (this.used.has(id)) throw new SealwireError('HANDSHAKE_FAILED', 'box: the server token was used already (a replayed Vouch)');
       this.used.set(id, this.current!.epoch);
       if (++this.usedUnderCurrent >= this.maxUsedTokens / 2) this.turnOver(this.current!.period);
-      return BoxServerHandshake.resumeFromToken({ ...this.config, connectionId }, ec, ess, stagFromEphemeral(ess), TOKEN_SIZE);
+      return BoxServerHandshake.resumeFromToken({ ...this.config, connectionId }, ec, ess, stagFromEphemeral(ess), TOKEN_SIZE, offer);
     } finally {
       wipe(plain);
     }
   }
 
-  private sealToken(key: TokenKey, ec: Uint8Array, ess: Uint8Array, cid: Uint8Array): Buffer {
-    const plain = Buffer.concat([ec, ess, cid]);
+  private sealToken(key: TokenKey, ec: Uint8Array, ess: Uint8Array, cid: Uint8Array, offer: number): Buffer {
+    const plain = Buffer.concat([ec, ess, cid, Uint8Array.of(offer)]);
     const nonce = this.config.rng(BOX_NONCE_SIZE);
     const sealed = secretboxSeal(plain, nonce, key.key);
     wipe(plain);
