@@ -32,7 +32,7 @@ const bufferPackage = createRequire(import.meta.url).resolve('buffer/');
 const FORBIDDEN = new Set([...builtinModules, 'sodium-native', 'ws']);
 
 /** esbuild plugin: the swaps, and a build error for any Node-only import. */
-const browserOnly = {
+export const browserOnly = {
   name: 'sealwire-browser-only',
   setup(b) {
     b.onResolve({ filter: /.*/ }, (args) => {
