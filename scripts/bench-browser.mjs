@@ -1,6 +1,6 @@
 // The browser build measured in a real browser: gzipped size of dist/browser/*.js, and the time of
 // a box handshake (connectWebSocket until the server is verified) in headless Chromium against a
-// sealwire WebSocket echo server on loopback. Before timing, it checks the browser API end to end
+// sealwire WebSocket echo server on loopback, and the same handshake from Node as the reference. Before timing, it checks the browser API end to end
 // (fingerprint, echo through the async iterator, clean close, a wrong pinned key refused), so the
 // numbers are of a working session. Run after `npm run build` (npm run bench:browser does both).
 //
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { SealwireWebSocketServer } from '../dist/src/transport/websocket.js';
+import { SealwireWebSocketServer, connectWebSocket } from '../dist/src/transport/websocket.js';
 import { generateKeyPair } from '../dist/src/keys/key.js';
 
 const args = process.argv.slice(2);
@@ -85,6 +85,16 @@ try {
     },
     { serverKey: key.publicKey.toString(), wrongKey: generateKeyPair('x25519').publicKey.toString(), n: handshakes },
   );
+  // The same handshake from Node (sodium-native), same server, same loop: the reference.
+  const nodeTimes = [];
+  for (let i = 0; i < handshakes + 3; i++) {
+    const t0 = performance.now();
+    const c = await connectWebSocket(`ws://127.0.0.1:${server.address().port}/ws`, { serverKey: key.publicKey });
+    const dt = performance.now() - t0;
+    if (i >= 3) nodeTimes.push(dt);
+    c.destroy();
+  }
+  result.nodeTimes = nodeTimes;
 } finally {
   await context?.close();
   rmSync(profile, { recursive: true, force: true });
@@ -94,11 +104,13 @@ try {
 }
 
 const sorted = [...result.times].sort((a, b) => a - b);
-const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const nodeSorted = [...result.nodeTimes].sort((a, b) => a - b);
+const pct = (p, xs = sorted) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const report = {
   sizes,
   handshakes: sorted.length,
   handshakeMs: { median: pct(50), p90: pct(90), min: sorted[0] },
+  nodeHandshakeMs: { median: pct(50, nodeSorted), p90: pct(90, nodeSorted), min: nodeSorted[0] },
   check: {
     echo: result.echo,
     fingerprintMatches: result.fingerprint === key.publicKey.fingerprint,
@@ -113,5 +125,6 @@ if (json) {
   const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
   for (const [name, s] of Object.entries(sizes)) console.log(`${name.padEnd(12)} ${kib(s.bytes).padStart(10)} minified, ${kib(s.gzipBytes).padStart(9)} gzipped`);
   console.log(`box handshake in ${report.browser} (connectWebSocket to verified, loopback, ${sorted.length} runs): median ${pct(50).toFixed(1)} ms, p90 ${pct(90).toFixed(1)} ms, min ${sorted[0].toFixed(1)} ms`);
+  console.log(`the same from Node (connectWebSocket over ws, sodium-native): median ${pct(50, nodeSorted).toFixed(1)} ms, p90 ${pct(90, nodeSorted).toFixed(1)} ms, min ${nodeSorted[0].toFixed(1)} ms`);
   console.log(`check: echo ${JSON.stringify(result.echo)}, fingerprint ${report.check.fingerprintMatches ? 'verified' : 'MISMATCH'}, clean close ${result.cleanClose}, wrong key ${result.wrongKeyRefused}`);
 }
