@@ -17,20 +17,23 @@ import { secretbox } from '@noble/ciphers/salsa.js';
 import { blake2b as nobleBlake2b } from '@noble/hashes/blake2.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { SealwireError } from '../../errors.js';
+import {
+  BOX_MAC_SIZE,
+  X25519_KEY_SIZE,
+  checkBlake2bSize,
+  checkKey,
+  checkNonceAndKey,
+  checkSealOutput,
+  checkSeed,
+  type DirectionKeys,
+  type X25519KeyPair,
+} from '../../crypto/box-contract.js';
 
-export const X25519_KEY_SIZE = 32;
-export const BOX_NONCE_SIZE = 24;
-export const BOX_MAC_SIZE = 16;
-export const BOX_KEY_SIZE = 32;
-
-export interface X25519KeyPair {
-  readonly publicKey: Buffer;
-  readonly secretKey: Buffer;
-}
+export { X25519_KEY_SIZE, BOX_NONCE_SIZE, BOX_MAC_SIZE, BOX_KEY_SIZE, type X25519KeyPair, type DirectionKeys } from '../../crypto/box-contract.js';
 
 /** A fresh X25519 key pair from a 32-byte seed, as libsodium's `crypto_box_seed_keypair`. */
 export function x25519KeyPairFromSeed(seed: Uint8Array): X25519KeyPair {
-  if (seed.length !== 32) throw new SealwireError('INVALID_ARGUMENT', 'X25519 seed must be 32 bytes');
+  checkSeed(seed);
   const hash = sha512(seed);
   const secretKey = Buffer.from(hash.subarray(0, X25519_KEY_SIZE));
   hash.fill(0);
@@ -54,12 +57,6 @@ export function x25519(secretKey: Uint8Array, publicKey: Uint8Array): Buffer {
   }
 }
 
-/** One key per direction, as seen from one side. */
-export interface DirectionKeys {
-  readonly send: Buffer;
-  readonly receive: Buffer;
-}
-
 /** libsodium's `crypto_kx` session keys (see crypto/box.ts). Throws `BAD_KEY` for a low-order peer key. */
 export function boxKeys(role: 'client' | 'server', ownPublic: Uint8Array, ownSecret: Uint8Array, peerPublic: Uint8Array): DirectionKeys {
   checkKey(ownPublic, 'own X25519 public key');
@@ -77,7 +74,7 @@ export function boxKeys(role: 'client' | 'server', ownPublic: Uint8Array, ownSec
 
 /** Seals `plaintext` into `out` (length `plaintext.length + BOX_MAC_SIZE`) as MAC ‖ ciphertext. */
 export function secretboxSealInto(out: Uint8Array, plaintext: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
-  if (out.length !== plaintext.length + BOX_MAC_SIZE) throw new SealwireError('INVALID_ARGUMENT', 'secretbox output size mismatch');
+  checkSealOutput(out, plaintext);
   checkNonceAndKey(nonce, key);
   out.set(secretbox(key, nonce).seal(plaintext));
 }
@@ -114,17 +111,6 @@ export function secretboxOpenInPlace(sealed: Uint8Array, nonce: Uint8Array, key:
 
 /** BLAKE2b (`crypto_generichash`) of `input`, optionally keyed, `size` bytes (16..64). */
 export function blake2b(size: number, input: Uint8Array, key?: Uint8Array): Buffer {
-  if (!Number.isInteger(size) || size < 16 || size > 64) {
-    throw new SealwireError('INVALID_ARGUMENT', `BLAKE2b output size ${size} outside 16..64`);
-  }
+  checkBlake2bSize(size);
   return Buffer.from(key ? nobleBlake2b(input, { dkLen: size, key }) : nobleBlake2b(input, { dkLen: size }));
-}
-
-function checkKey(k: Uint8Array, what: string): void {
-  if (k.length !== X25519_KEY_SIZE) throw new SealwireError('BAD_KEY', `${what} must be ${X25519_KEY_SIZE} bytes, got ${k.length}`);
-}
-
-function checkNonceAndKey(nonce: Uint8Array, key: Uint8Array): void {
-  if (nonce.length !== BOX_NONCE_SIZE) throw new SealwireError('INVALID_ARGUMENT', `secretbox nonce must be ${BOX_NONCE_SIZE} bytes, got ${nonce.length}`);
-  if (key.length !== BOX_KEY_SIZE) throw new SealwireError('INVALID_ARGUMENT', `secretbox key must be ${BOX_KEY_SIZE} bytes, got ${key.length}`);
 }
