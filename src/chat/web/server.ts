@@ -84,8 +84,8 @@ export async function listenWebChat(options: WebChatOptions): Promise<WebChatLis
   };
   const page = read('index.html')
     .toString('utf8')
-    .replace('{{SERVER_KEY}}', escapeHtml(options.key.publicKey.toString()))
-    .replace('{{FINGERPRINT}}', escapeHtml(options.key.publicKey.fingerprint));
+    .replace('{{SERVER_KEY}}', () => escapeHtml(options.key.publicKey.toString()))
+    .replace('{{FINGERPRINT}}', () => escapeHtml(options.key.publicKey.fingerprint));
   const files: Record<string, { type: string; body: Buffer }> = {
     '/': { type: 'text/html; charset=utf-8', body: Buffer.from(page, 'utf8') },
     '/chat.js': { type: 'text/javascript; charset=utf-8', body: read('chat.js') },
