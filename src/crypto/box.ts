@@ -12,22 +12,24 @@
  */
 import sodium from 'sodium-native';
 import { SealwireError } from '../errors.js';
+import {
+  BOX_KEY_SIZE,
+  BOX_MAC_SIZE,
+  X25519_KEY_SIZE,
+  checkBlake2bSize,
+  checkKey,
+  checkNonceAndKey,
+  checkSealOutput,
+  checkSeed,
+  type DirectionKeys,
+  type X25519KeyPair,
+} from './box-contract.js';
 
-export const X25519_KEY_SIZE = 32;
-export const BOX_NONCE_SIZE = 24;
-export const BOX_MAC_SIZE = 16;
-export const BOX_KEY_SIZE = 32;
-
-export interface X25519KeyPair {
-  readonly publicKey: Buffer;
-  readonly secretKey: Buffer;
-}
+export { X25519_KEY_SIZE, BOX_NONCE_SIZE, BOX_MAC_SIZE, BOX_KEY_SIZE, type X25519KeyPair, type DirectionKeys } from './box-contract.js';
 
 /** A fresh X25519 key pair, derived from a 32-byte seed (from the caller's `Rng`). */
 export function x25519KeyPairFromSeed(seed: Uint8Array): X25519KeyPair {
-  if (seed.length !== sodium.crypto_box_SEEDBYTES) {
-    throw new SealwireError('INVALID_ARGUMENT', `X25519 seed must be ${sodium.crypto_box_SEEDBYTES} bytes`);
-  }
+  checkSeed(seed);
   const publicKey = Buffer.alloc(X25519_KEY_SIZE);
   const secretKey = Buffer.alloc(X25519_KEY_SIZE);
   sodium.crypto_box_seed_keypair(publicKey, secretKey, seed);
@@ -56,12 +58,6 @@ export function x25519(secretKey: Uint8Array, publicKey: Uint8Array): Buffer {
     throw new SealwireError('BAD_KEY', 'X25519 with a low-order public key');
   }
   return q;
-}
-
-/** One key per direction, as seen from one side. */
-export interface DirectionKeys {
-  readonly send: Buffer;
-  readonly receive: Buffer;
 }
 
 /**
@@ -95,9 +91,7 @@ export function boxKeys(
  * build a whole frame in one allocation.
  */
 export function secretboxSealInto(out: Uint8Array, plaintext: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
-  if (out.length !== plaintext.length + BOX_MAC_SIZE) {
-    throw new SealwireError('INVALID_ARGUMENT', 'secretbox output size mismatch');
-  }
+  checkSealOutput(out, plaintext);
   checkNonceAndKey(nonce, key);
   sodium.crypto_secretbox_easy(out, plaintext, nonce, key);
 }
@@ -131,23 +125,9 @@ export function secretboxOpenInPlace(sealed: Uint8Array, nonce: Uint8Array, key:
 
 /** BLAKE2b (`crypto_generichash`) of `input`, optionally keyed, `size` bytes (16..64). */
 export function blake2b(size: number, input: Uint8Array, key?: Uint8Array): Buffer {
-  if (!Number.isInteger(size) || size < 16 || size > 64) {
-    throw new SealwireError('INVALID_ARGUMENT', `BLAKE2b output size ${size} outside 16..64`);
-  }
+  checkBlake2bSize(size);
   const out = Buffer.alloc(size);
   if (key) sodium.crypto_generichash(out, input, key);
   else sodium.crypto_generichash(out, input);
   return out;
-}
-
-function checkKey(k: Uint8Array, what: string): void {
-  if (k.length !== X25519_KEY_SIZE) {
-    throw new SealwireError('BAD_KEY', `${what} must be ${X25519_KEY_SIZE} bytes, got ${k.length}`);
-  }
-}
-
-/** Nonce and key sizes are the caller's (never the peer's): refused as INVALID_ARGUMENT. */
-function checkNonceAndKey(nonce: Uint8Array, key: Uint8Array): void {
-  if (nonce.length !== BOX_NONCE_SIZE) throw new SealwireError('INVALID_ARGUMENT', `secretbox nonce must be ${BOX_NONCE_SIZE} bytes, got ${nonce.length}`);
-  if (key.length !== BOX_KEY_SIZE) throw new SealwireError('INVALID_ARGUMENT', `secretbox key must be ${BOX_KEY_SIZE} bytes, got ${key.length}`);
 }

@@ -1,15 +1,19 @@
 /**
+/**
  * `sealwire chat-server --key PATH [--suite S] [--tcp] [--host H] [--port P] [--db FILE|URL]
- *  [--history N] [limits]`
+ *  [--history N] [--web PORT] [limits]`
  *
- * The first stdout line is `listening on HOST:PORT`. Accounts, the room's last `--history N`
- * messages and private messages waiting for offline members live in an SQLite file, created on the
- * first run once the server listens (a server that cannot listen creates none, and says why in one
- * line, exit 1). With `--db postgres://…` (or `$DATABASE_URL`) they live in PostgreSQL instead,
- * shared with every chat server on that database (chat/pg/). One line per event on stderr: sign-ins, sign-outs, failures; never a message text
- * or a password.
+ * The first stdout line is `listening on HOST:PORT`; with `--web`, the second is
+ * `web on http://HOST:PORT/` (the web chat page and its WebSocket endpoint, chat/web/server.ts).
+ * Accounts, the room's last `--history N` messages and private messages waiting for offline members
+ * live in an SQLite file, created on the first run once the server listens (a server that cannot
+ * listen creates none, and says why in one line, exit 1). With `--db postgres://…` (or
+ * `$DATABASE_URL`) they live in PostgreSQL instead, shared with every chat server on that database
+ * (chat/pg/). One line per event on stderr: sign-ins, sign-outs, failures; never a message text or
+ * a password.
  */
-import { logLine, serveUntilSignal } from '../serving.js';
+import { hostPort, logLine, serveUntilSignal } from '../serving.js';
+import { listenWebChat, type WebChatListener } from '../../chat/web/server.js';
 import type { Command } from 'commander';
 import { loadKeyPair } from '../../keys/files.js';
 import { DEFAULT_SUITE } from '../../suites/index.js';
@@ -36,6 +40,7 @@ interface ChatServerCliOptions {
   burst: string;
   maxMembers: string;
   history: string;
+  web?: string;
 }
 
 export function register(program: Command, run: (fn: () => Promise<number>) => void): void {
@@ -54,6 +59,7 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .option('--burst <n>', 'messages a user may send at once', String(DEFAULT_LIMITS.burst))
     .option('--max-members <n>', 'most users signed in at once', String(DEFAULT_LIMITS.maxMembers))
     .option('--history <n>', 'messages of the room kept in the database and shown (the last 50) at sign-in; 0 keeps none', String(DEFAULT_HISTORY_KEEP))
+    .option('--web <port>', 'also serve the web chat (page and WebSocket) over HTTP on this port (0 picks a free one); needs an X25519 key')
     .action((opts: ChatServerCliOptions) => run(() => chatServer(opts)));
 }
 
@@ -73,7 +79,9 @@ async function chatServer(opts: ChatServerCliOptions): Promise<number> {
   const history = Number(opts.history);
   if (opts.tcp && opts.udp) throw new UsageError('--tcp and --udp exclude each other');
   const transport = opts.tcp ? 'tcp' : opts.udp ? 'udp' : DEFAULT_CHAT_TRANSPORT;
+  const webPort = opts.web === undefined ? undefined : parsePort(opts.web, '--web');
   const key = loadKeyPair(opts.key);
+  if (webPort !== undefined && key.type !== 'x25519') throw new UsageError('--web needs an X25519 server key (the browser speaks the box suite)');
   const log = logLine;
   const db = opts.db ?? (process.env['DATABASE_URL'] || 'sealwire-chat.db');
   const shared = isDatabaseUrl(db);
@@ -89,8 +97,21 @@ async function chatServer(opts: ChatServerCliOptions): Promise<number> {
     history: { keep: history },
     log,
   });
-  // (serveUntilSignal prints the listening line first; the summary follows on stderr.)
-  const serving = serveUntilSignal(listener.host, listener.port, () => listener.close(), log);
+  let web: WebChatListener | undefined;
+  if (webPort !== undefined) {
+    try {
+      web = await listenWebChat({ chat: listener.chat, key, host: opts.host, port: webPort, log });
+    } catch (e) {
+      await listener.close();
+      throw e;
+    }
+  }
+  // (serveUntilSignal prints the listening line first; the web line and the summary follow.)
+  const serving = serveUntilSignal(listener.host, listener.port, async () => {
+    await listener.close();
+    await web?.close();
+  }, log);
+  if (web) process.stdout.write(`web on http://${hostPort(web.host, web.port)}/\n`);
   log(`chat server: ${transport.toUpperCase()}, suite ${suite}, accounts and the last ${history} messages in ${shown}`);
   await serving;
   return 0;
