@@ -120,7 +120,7 @@ describe('sid relay over UDP', () => {
     let relayed = 0;
     const pad = sidSuite.datagram?.padClientHandshakeTo ?? 0;
     net.hook = (d: InFlight) => {
-      const hs = (d.data[0]! & 0x7f) <= 0x0f ? readHandshakeDatagram(d.data) : null;
+      const hs = (d.data[0]! & 0x7f) <= 0x0f ? readHandshakeDatagram(d.data, d.from === 'client' ? pad : 0) : null;
       if (!hs) return [d.data];
       const replaced = relay(d.from, hs.type, hs.payload);
       if (!replaced) return [d.data];
