@@ -23,17 +23,9 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import sodium from 'sodium-native';
 import { SealwireError } from '../errors.js';
+import { CHACHA_TAG_SIZE, checkChachaNonceAndKey as check, checkChachaSealOutput } from './record-aead-contract.js';
 
-/** The record ciphers of `box`, by the names the options and the CLI use. */
-export type BoxCipherName = 'xsalsa20-poly1305' | 'chacha20-poly1305';
-export const BOX_CIPHER_NAMES: readonly BoxCipherName[] = ['chacha20-poly1305', 'xsalsa20-poly1305'];
-
-/** The record ciphers this build has, most preferred first (XSalsa20-Poly1305 is always there). */
-export const RECORD_AEADS: readonly BoxCipherName[] = ['chacha20-poly1305', 'xsalsa20-poly1305'];
-
-export const CHACHA_KEY_SIZE = 32;
-export const CHACHA_NONCE_SIZE = 12;
-export const CHACHA_TAG_SIZE = 16;
+export { BOX_CIPHER_NAMES, CHACHA_KEY_SIZE, CHACHA_NONCE_SIZE, CHACHA_TAG_SIZE, RECORD_AEADS, type BoxCipherName } from './record-aead-contract.js';
 
 /** From this many plaintext bytes on, OpenSSL seals and opens (default: never; see above). */
 export const OPENSSL_FROM = thresholdFromEnv(process.env['SEALWIRE_CHACHA_OPENSSL_FROM']);
@@ -46,10 +38,6 @@ function thresholdFromEnv(value: string | undefined): number {
 const ALG = 'chacha20-poly1305';
 const TAG_OPTIONS = { authTagLength: CHACHA_TAG_SIZE } as const;
 
-function check(nonce: Uint8Array, key: Uint8Array): void {
-  if (nonce.length !== CHACHA_NONCE_SIZE) throw new SealwireError('INVALID_ARGUMENT', `ChaCha20-Poly1305 nonce must be ${CHACHA_NONCE_SIZE} bytes, got ${nonce.length}`);
-  if (key.length !== CHACHA_KEY_SIZE) throw new SealwireError('INVALID_ARGUMENT', `ChaCha20-Poly1305 key must be ${CHACHA_KEY_SIZE} bytes, got ${key.length}`);
-}
 
 /**
  * Seals `plaintext` into `ciphertext` (same length, may be the same memory) and `tag` (16 bytes),
@@ -57,9 +45,7 @@ function check(nonce: Uint8Array, key: Uint8Array): void {
  */
 export function chachaSealInto(ciphertext: Uint8Array, tag: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
   check(nonce, key);
-  if (ciphertext.length !== plaintext.length || tag.length !== CHACHA_TAG_SIZE) {
-    throw new SealwireError('INVALID_ARGUMENT', 'ChaCha20-Poly1305 output size mismatch');
-  }
+  checkChachaSealOutput(ciphertext, tag, plaintext);
   sodium.crypto_aead_chacha20poly1305_ietf_encrypt_detached(ciphertext, tag, plaintext, aad, null, nonce, key);
 }
 

@@ -11,20 +11,11 @@
  */
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { SealwireError } from '../../errors.js';
+import { CHACHA_TAG_SIZE, checkChachaNonceAndKey as check, checkChachaSealOutput } from '../../crypto/record-aead-contract.js';
 
-export type BoxCipherName = 'xsalsa20-poly1305' | 'chacha20-poly1305';
-export const BOX_CIPHER_NAMES: readonly BoxCipherName[] = ['chacha20-poly1305', 'xsalsa20-poly1305'];
-export const RECORD_AEADS: readonly BoxCipherName[] = ['chacha20-poly1305', 'xsalsa20-poly1305'];
-
-export const CHACHA_KEY_SIZE = 32;
-export const CHACHA_NONCE_SIZE = 12;
-export const CHACHA_TAG_SIZE = 16;
+export { BOX_CIPHER_NAMES, CHACHA_KEY_SIZE, CHACHA_NONCE_SIZE, CHACHA_TAG_SIZE, RECORD_AEADS, type BoxCipherName } from '../../crypto/record-aead-contract.js';
 export const OPENSSL_FROM = Infinity;
 
-function check(nonce: Uint8Array, key: Uint8Array): void {
-  if (nonce.length !== CHACHA_NONCE_SIZE) throw new SealwireError('INVALID_ARGUMENT', `ChaCha20-Poly1305 nonce must be ${CHACHA_NONCE_SIZE} bytes, got ${nonce.length}`);
-  if (key.length !== CHACHA_KEY_SIZE) throw new SealwireError('INVALID_ARGUMENT', `ChaCha20-Poly1305 key must be ${CHACHA_KEY_SIZE} bytes, got ${key.length}`);
-}
 
 function sealed(plaintext: Uint8Array, aad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
   check(nonce, key);
@@ -32,9 +23,7 @@ function sealed(plaintext: Uint8Array, aad: Uint8Array, nonce: Uint8Array, key: 
 }
 
 export function chachaSealInto(ciphertext: Uint8Array, tag: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
-  if (ciphertext.length !== plaintext.length || tag.length !== CHACHA_TAG_SIZE) {
-    throw new SealwireError('INVALID_ARGUMENT', 'ChaCha20-Poly1305 output size mismatch');
-  }
+  checkChachaSealOutput(ciphertext, tag, plaintext);
   const out = sealed(plaintext, aad, nonce, key);
   ciphertext.set(out.subarray(0, plaintext.length));
   tag.set(out.subarray(plaintext.length));
