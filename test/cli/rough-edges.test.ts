@@ -34,7 +34,7 @@ describe('sealwire: listen failures, refused flags, usage errors', () => {
   };
 
   it('serve and chat-server --tcp on a busy port: one line, exit 1, no database', async () => {
-    const serve = await runCli(['serve', '--key', t.path('server'), '--port', String(busyPort)]);
+    const serve = await runCli(['serve', '--any-client', '--key', t.path('server'), '--port', String(busyPort)]);
     expect(serve.code).toBe(1);
     expect(oneLine(serve.stderr)).toMatch(new RegExp(`^sealwire serve: cannot listen on 127\\.0\\.0\\.1:${busyPort}: .*EADDRINUSE.* \\[IO\\]$`));
     const chat = await runCli(['chat-server', '--tcp', '--key', t.path('server'), '--port', String(busyPort), '--db', t.path('busy.db')]);
@@ -44,7 +44,7 @@ describe('sealwire: listen failures, refused flags, usage errors', () => {
   });
 
   it('an address not on this host and a name that does not resolve: one line, exit 1', async () => {
-    const notHere = await runCli(['serve', '--key', t.path('server'), '--host', '192.0.2.1', '--port', '0']);
+    const notHere = await runCli(['serve', '--any-client', '--key', t.path('server'), '--host', '192.0.2.1', '--port', '0']);
     expect(notHere.code).toBe(1);
     expect(oneLine(notHere.stderr)).toMatch(/^sealwire serve: cannot listen on 192\.0\.2\.1:0: .*EADDRNOTAVAIL/);
     const unknown = await runCli(['chat-server', '--tcp', '--key', t.path('server'), '--host', 'no-such-host.invalid', '--db', t.path('unknown.db')]);
@@ -79,11 +79,11 @@ describe('sealwire: listen failures, refused flags, usage errors', () => {
     expect(oneLine(again.stderr)).toMatch(/file exists .*; use --force to replace it \[IO\]$/);
     await runCli(['keygen', '--out', t.path('group')]);
     chmodSync(t.path('group'), 0o640);
-    const group = await runCli(['serve', '--key', t.path('group')]);
+    const group = await runCli(['serve', '--any-client', '--key', t.path('group')]);
     expect(group.code).toBe(1);
     expect(oneLine(group.stderr)).toMatch(/private key file is readable by its group \(mode 0640\)/);
     chmodSync(t.path('group'), 0o604);
-    const others = await runCli(['serve', '--key', t.path('group')]);
+    const others = await runCli(['serve', '--any-client', '--key', t.path('group')]);
     expect(oneLine(others.stderr)).toMatch(/private key file is readable by others \(mode 0604\)/);
   });
 });

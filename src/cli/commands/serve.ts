@@ -74,6 +74,7 @@ async function serve(opts: ServeOptions): Promise<number> {
   if (opts.udp && workers > 1) throw new UsageError('--workers applies to TCP only (UDP serves from one process)');
   if (workers > 1 && !isClusterWorker()) {
     const primary = await createClusterServer({ workers });
+    announcePolicy(policy);
     primary.on('workerExit', (id: number, how: number | string) => logLine(`worker ${id} exited (${how})`));
     await serveUntilSignal(primary.address.address, primary.address.port, () => primary.close(), logLine);
     return 0;
@@ -107,6 +108,7 @@ async function serve(opts: ServeOptions): Promise<number> {
     return 0;
   }
   const addr = await listenOrFail(server, port, opts.host);
+  if (!isClusterWorker()) announcePolicy(policy);
   // After listen, errors are accept failures (EMFILE...): reported, never fatal.
   server.on('error', (err: SealwireError) => logLine(`server: ${err.message} [${err.code}]`));
   await serveUntilSignal(addr.address, addr.port, () => server.close(), logLine);
@@ -122,7 +124,8 @@ export interface ClientPolicy {
 /**
  * The client policy from `--authorized-keys` / `--any-client`. Throws `UsageError` (exit 2) when a
  * suite that authenticates clients has neither, when both are given, and when `--authorized-keys`
- * is given to a suite whose clients are anonymous. Says on stderr when any client key is accepted.
+ * is given to a suite whose clients are anonymous. `announcePolicy` says so once the server listens
+ * (a server that fails to start prints its one failure line only).
  */
 export function clientPolicy(suite: SuiteName, opts: { authorizedKeys?: string | undefined; anyClient?: boolean | undefined }): ClientPolicy {
   if (opts.authorizedKeys !== undefined && opts.anyClient) throw new UsageError('--authorized-keys and --any-client exclude each other');
@@ -132,7 +135,10 @@ export function clientPolicy(suite: SuiteName, opts: { authorizedKeys?: string |
   }
   if (opts.authorizedKeys !== undefined) return { authorizedKeys: loadAuthorizedKeys(opts.authorizedKeys) };
   if (!opts.anyClient) throw new UsageError(`suite ${suite} authenticates clients: give --authorized-keys FILE, or --any-client to accept any client key`);
-  // Said once, by the process the operator started (not again by each --workers worker).
-  if (!isClusterWorker()) process.stderr.write(`sealwire serve: --any-client: any client key is accepted (clients prove only that they hold some key)\n`);
   return { anyClient: true };
+}
+
+/** Says on stderr, once the server listens, that any client key is accepted (`--any-client`). */
+export function announcePolicy(policy: ClientPolicy): void {
+  if (policy.anyClient) process.stderr.write(`sealwire serve: --any-client: any client key is accepted (clients prove only that they hold some key)\n`);
 }

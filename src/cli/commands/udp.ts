@@ -9,7 +9,7 @@
  */
 import { logLine, serveUntilSignal } from '../serving.js';
 import { loadKeyPair } from '../../keys/files.js';
-import type { ClientPolicy } from './serve.js';
+import { announcePolicy, type ClientPolicy } from './serve.js';
 import { UdpServer, connectUdp, type UdpSession } from '../../transport/udp.js';
 import type { BoxCipherName } from '../../crypto/record-aead.js';
 import type { SealwireError } from '../../errors.js';
@@ -58,6 +58,7 @@ export async function serveUdp(opts: UdpServeOptions): Promise<number> {
   });
   server.on('sessionError', () => {}); // reported by the session's close line
   const addr = await server.listen(opts.port, opts.host);
+  announcePolicy(opts.policy);
   // After listen, errors are socket failures: reported, never fatal.
   server.on('error', (err: SealwireError) => logLine(`server: ${err.message} [${err.code}]`));
   await serveUntilSignal(addr.address, addr.port, () => server.close(), logLine);
