@@ -116,6 +116,8 @@ interface Connection {
   held: ServerMessage[] | null;
   /** With a cluster: this session's id in the presence table. */
   session?: string;
+  /** When (performance.now) this session took the user over from another server, if it did. */
+  handover?: number;
 }
 
 const WRONG_CREDENTIALS = 'wrong user name or password';
@@ -123,6 +125,9 @@ const WRONG_CREDENTIALS = 'wrong user name or password';
 const SIGNED_OUT = 'signed out';
 /** How long the server keeps a session open after `quit` for the client to close it (ms). */
 const QUIT_LINGER_MS = 10_000;
+/** How long a sign-in that took the user over from another server waits for that server to save
+ * the user's rate buckets (ms); the member's messages wait meanwhile, the welcome does not. */
+const RATE_HANDOVER_MS = 3000;
 
 export class ChatServer extends EventEmitter {
   readonly limits: ChatLimits;
@@ -582,12 +587,14 @@ export class ChatServer extends EventEmitter {
       // Presence is recorded (joined or takeover, for every server) before the welcome lists who is in.
       conn.session = randomBytes(9).toString('base64url');
       this.enqueue(conn, async () => {
+        // Signed in on another server still: that one saves the buckets once it sees this claim.
+        if (this.rateStore && !previous && (await cluster.isOnline(name))) conn.handover = performance.now();
         await cluster.claim(name, conn.session!);
         this.sendNow(conn, { t: 'welcome', user: name, online: await cluster.online() });
       });
     }
-    if (this.rateStore) this.enqueue(conn, () => this.loadRate(this.rateStore!, name));
     this.enqueue(conn, () => this.catchUp(conn, name));
+    if (this.rateStore) this.enqueue(conn, () => this.loadRate(this.rateStore!, name, conn.handover));
   }
 
   /** Saves `user`'s buckets (both limiters, as of now) to the rate store, if there is one. */
@@ -606,13 +613,20 @@ export class ChatServer extends EventEmitter {
   /**
    * At sign-in, before the member's first message: takes the buckets saved by the server they
    * last left, refilled for the time since (the store's clock), where they hold fewer tokens than
-   * this server's own (a session replaced here left its buckets here, not in the store).
+   * this server's own (a session replaced here left its buckets here, not in the store). After a
+   * takeover from another server (`handover`), waits a while for that server's save.
    */
-  private async loadRate(store: RateStore, user: string): Promise<void> {
+  private async loadRate(store: RateStore, user: string, handover?: number): Promise<void> {
     const key = user.toLowerCase();
     let saved: Awaited<ReturnType<RateStore['load']>>;
     try {
-      saved = await store.load(key);
+      for (;;) {
+        saved = await store.load(key);
+        if (handover === undefined) break;
+        const since = performance.now() - handover;
+        if ((saved && saved.ageMs <= since) || since >= RATE_HANDOVER_MS) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     } catch (e) {
       this.log(`loading the rate limits of ${user} failed: ${(e as Error).message}`);
       return;

@@ -1,7 +1,8 @@
 /**
  * Message rate limits held across chat servers on one real PostgreSQL (test/helpers/postgres.ts):
  * a member who spends their burst on server A and signs in on server B is still limited there,
- * with the same answer, and refills at the configured rate; the same for the bytes of text.
+ * with the same answer, and refills at the configured rate; the same for the bytes of text, for a
+ * session lost without a goodbye, and for a sign-in on B that takes over a live session on A.
  * The servers share a fake clock for their limiters; the time between leaving A and signing in
  * on B comes from the database's clock.
  */
@@ -108,6 +109,24 @@ describe('rate limits across two chat servers on one PostgreSQL', () => {
     onB.client.say('short');
     await within(wendy.events.next((e) => e.kind === 'public' && e.text === 'short'), 15_000, 'a short one passes');
     expect(wendy.events.publicTexts('bob')).toEqual(['x'.repeat(250), 'short']);
+    await onB.client.quit();
+  }, 60_000);
+
+  it('signing in on B while still signed in on A: B waits for A to save the buckets', async () => {
+    const watcher = await join(0, 'wanda', true);
+    const onA = await join(0, 'carol', true);
+    for (let i = 0; i < 6; i++) onA.client.say(`a${i}`);
+    await within(onA.events.next((e) => e.kind === 'notice' && e.text === MESSAGES_REFUSED), 15_000, 'refused on A');
+    await within(watcher.events.next((e) => e.kind === 'public' && e.text === 'a4'), 15_000, "wanda sees carol's burst");
+
+    const onB = await join(1, 'carol', false); // no quit on A: B's sign-in closes that session
+    onB.client.say('b0');
+    await within(onB.events.next((e) => e.kind === 'notice' && e.text === MESSAGES_REFUSED), 15_000, 'refused on B');
+    expect(onA.client.replaced).toBe(true);
+    now += 5000;
+    onB.client.say('b1');
+    await within(watcher.events.next((e) => e.kind === 'public' && e.text === 'b1'), 15_000, 'wanda sees b1');
+    expect(watcher.events.publicTexts('carol')).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'b1']);
     await onB.client.quit();
   }, 60_000);
 });
