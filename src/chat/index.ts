@@ -15,5 +15,5 @@ export { openAccountStore, openChatDatabase, memoryAccountStore, memoryChatDatab
 export { memoryMessageStore, type MessageStore, type HistoryEntry, type OfflineMessage } from './history.js';
 export { ReconnectingChat, type ReconnectOptions } from './reconnect.js';
 export { streamChannel, reliableChannel, type MessageChannel, type DatagramSessionLike, type ReliableChannelOptions } from './channel.js';
-export { DEFAULT_LIMITS, type ChatLimits } from './limits.js';
+export { DEFAULT_LIMITS, noRateStore, type ChatLimits, type RateStore, type RateSnapshot } from './limits.js';
 export { formatLine, parseInput } from './render.js';

@@ -48,6 +48,12 @@ export const DEFAULT_LIMITS: ChatLimits = {
 /** Shortest password accepted at sign-up (characters). */
 export const MIN_PASSWORD_CHARS = 8;
 
+/** One key's bucket: `tokens` left at time `at` (ms, on the limiter's clock). */
+export interface RateBucket {
+  readonly tokens: number;
+  readonly at: number;
+}
+
 /** A token bucket: `burst` tokens, refilled at `ratePerSecond`; each message takes one. */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -74,12 +80,54 @@ export class RateLimiter {
     return b.tokens >= cost;
   }
 
+  /**
+   * `key`'s bucket as of `now` (refilled to `now`; a full one for a key not seen), to be kept
+   * elsewhere (another server) and given back to `import`.
+   */
+  export(key: string, now: number): RateBucket {
+    const b = this.buckets.get(key);
+    const tokens = b ? Math.min(this.burst, b.tokens + (Math.max(0, now - b.at) * this.ratePerSecond) / 1000) : this.burst;
+    return { tokens, at: now };
+  }
+
+  /**
+   * Sets `key`'s bucket (from `export`, maybe of another limiter): `tokens` at time `at` on this
+   * limiter's clock, refilled from then on. Tokens are clamped to [0, burst] (a bucket saved with
+   * another burst, or a damaged value, gives no more than a full bucket).
+   */
+  import(key: string, bucket: RateBucket): void {
+    const tokens = Number.isFinite(bucket.tokens) ? Math.min(this.burst, Math.max(0, bucket.tokens)) : this.burst;
+    this.buckets.set(key, { tokens, at: Number.isFinite(bucket.at) ? bucket.at : 0 });
+  }
+
   /** Forgets buckets that have refilled completely (bounded memory). */
   prune(now: number): void {
     for (const [key, b] of this.buckets) {
       if (b.tokens + ((now - b.at) * this.ratePerSecond) / 1000 >= this.burst) this.buckets.delete(key);
     }
   }
+}
+
+/** A user's two buckets (messages and bytes of text), as saved when they leave a server. */
+export interface RateSnapshot {
+  readonly messages: number;
+  readonly bytes: number;
+}
+
+/**
+ * Where a user's rate buckets are kept between servers (the chat server saves them when the
+ * member leaves it and loads them at sign-in; never per message). The store keeps the time of the
+ * save on its own clock and answers with the age, so servers need no synchronised clocks.
+ */
+export interface RateStore {
+  save(user: string, snapshot: RateSnapshot): Promise<void>;
+  /** The last snapshot saved for `user` and how long ago (ms), or undefined. */
+  load(user: string): Promise<(RateSnapshot & { readonly ageMs: number }) | undefined>;
+}
+
+/** The default for one server: nothing to share (each limiter keeps its buckets in memory). */
+export function noRateStore(): RateStore {
+  return { save: async () => {}, load: async () => undefined };
 }
 
 /** A counting semaphore for the password hashes running at once. */

@@ -92,6 +92,7 @@ export async function listenChat(options: ChatListenOptions): Promise<ChatListen
     store,
     messages: database?.messages ?? options.messages,
     throttleStore: database?.throttle ?? options.throttleStore,
+    rateStore: database?.rate ?? options.rateStore,
     cluster: database?.cluster ?? options.cluster,
   });
   chat = running;

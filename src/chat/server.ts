@@ -25,7 +25,7 @@ import { hashPassword, verifyPassword, INTERACTIVE_COST, type PasswordCost } fro
 import type { AccountStore } from './store.js';
 import { memoryMessageStore, type MessageStore } from './history.js';
 import type { MessageChannel } from './channel.js';
-import { DEFAULT_LIMITS, MIN_PASSWORD_CHARS, RateLimiter, Semaphore, type ChatLimits } from './limits.js';
+import { DEFAULT_LIMITS, MIN_PASSWORD_CHARS, RateLimiter, Semaphore, type ChatLimits, type RateStore } from './limits.js';
 import { SignInThrottle, memoryThrottleStore, sourceOf, throttledReason, type ThrottlePolicy, type ThrottleStore } from './throttle.js';
 import { escapeText, peerText } from '../text/escape.js';
 import { BYE_REPLACED, NEW_USER_NAME, USER_NAME, decodeClientMessage, encodeMessage, isPrintable, type ClientMessage, type ServerMessage } from './protocol.js';
@@ -63,6 +63,12 @@ export interface ChatServerOptions {
   readonly throttle?: Partial<ThrottlePolicy>;
   /** Where the backoff state lives (default: this process's memory). */
   readonly throttleStore?: ThrottleStore;
+  /**
+   * Where a member's rate buckets are kept when they leave this server (sign-out, session lost,
+   * signed in elsewhere, shutdown) and read back at sign-in, so that moving to another server of
+   * the room does not refill them. Never touched per message. Default: none (this process only).
+   */
+  readonly rateStore?: RateStore;
 }
 
 /** Counters of sign-in attempts, for tests and the operator. */
@@ -110,6 +116,8 @@ interface Connection {
   held: ServerMessage[] | null;
   /** With a cluster: this session's id in the presence table. */
   session?: string;
+  /** When (performance.now) this session took the user over from another server, if it did. */
+  handover?: number;
 }
 
 const WRONG_CREDENTIALS = 'wrong user name or password';
@@ -117,6 +125,9 @@ const WRONG_CREDENTIALS = 'wrong user name or password';
 const SIGNED_OUT = 'signed out';
 /** How long the server keeps a session open after `quit` for the client to close it (ms). */
 const QUIT_LINGER_MS = 10_000;
+/** How long a sign-in that took the user over from another server waits for that server to save
+ * the user's rate buckets (ms); the member's messages wait meanwhile, the welcome does not. */
+const RATE_HANDOVER_MS = 3000;
 
 export class ChatServer extends EventEmitter {
   readonly limits: ChatLimits;
@@ -128,6 +139,9 @@ export class ChatServer extends EventEmitter {
   private readonly connections = new Set<Connection>();
   private readonly rate: RateLimiter;
   private readonly rateBytes: RateLimiter;
+  private readonly rateStore: RateStore | undefined;
+  /** Bucket saves in flight (awaited by `close`). */
+  private readonly rateSaves = new Set<Promise<void>>();
   private readonly hashing: Semaphore;
   private dummyHash: Promise<string> | undefined;
   private readonly throttle: SignInThrottle;
@@ -152,6 +166,7 @@ export class ChatServer extends EventEmitter {
     this.cost = options.passwordCost ?? INTERACTIVE_COST;
     this.rate = new RateLimiter(this.limits.ratePerSecond, this.limits.burst);
     this.rateBytes = new RateLimiter(this.limits.bytesPerSecond, this.limits.burstBytes);
+    this.rateStore = options.rateStore;
     this.hashing = new Semaphore(this.limits.concurrentHashes, this.limits.maxWaitingSignIns);
     this.throttle = new SignInThrottle(options.throttleStore ?? memoryThrottleStore(), options.throttle);
     this.messages = options.messages ?? memoryMessageStore();
@@ -194,6 +209,7 @@ export class ChatServer extends EventEmitter {
         this.send(old, { t: 'bye', reason: `${old.user!} ${BYE_REPLACED}; this one is closed` });
         old.channel.close();
         this.members.delete(key);
+        this.saveRate(old.user!);
         this.log(`${old.user!} signed in on another chat server; the session here is closed`);
         return;
       }
@@ -250,6 +266,8 @@ export class ChatServer extends EventEmitter {
   close(graceMs = 2000): Promise<void> {
     const open = [...this.connections].filter((c) => !c.channel.closed);
     const closed = open.map((c) => new Promise<void>((resolve) => c.channel.once('close', () => resolve())));
+    for (const m of this.members.values()) this.saveRate(m.user!);
+    closed.push(...this.rateSaves);
     for (const c of open) {
       c.state = 'closed';
       this.send(c, { t: 'bye', reason: 'the server is shutting down' });
@@ -569,11 +587,61 @@ export class ChatServer extends EventEmitter {
       // Presence is recorded (joined or takeover, for every server) before the welcome lists who is in.
       conn.session = randomBytes(9).toString('base64url');
       this.enqueue(conn, async () => {
+        // Signed in on another server still: that one saves the buckets once it sees this claim.
+        if (this.rateStore && !previous && (await cluster.isOnline(name))) conn.handover = performance.now();
         await cluster.claim(name, conn.session!);
         this.sendNow(conn, { t: 'welcome', user: name, online: await cluster.online() });
       });
     }
     this.enqueue(conn, () => this.catchUp(conn, name));
+    if (this.rateStore) this.enqueue(conn, () => this.loadRate(this.rateStore!, name, conn.handover));
+  }
+
+  /** Saves `user`'s buckets (both limiters, as of now) to the rate store, if there is one. */
+  private saveRate(user: string): void {
+    if (!this.rateStore) return;
+    const key = user.toLowerCase();
+    const now = this.clock();
+    const snapshot = { messages: this.rate.export(key, now).tokens, bytes: this.rateBytes.export(key, now).tokens };
+    const saving = this.rateStore
+      .save(key, snapshot)
+      .catch((e: unknown) => this.log(`saving the rate limits of ${user} failed: ${(e as Error).message}`))
+      .finally(() => this.rateSaves.delete(saving));
+    this.rateSaves.add(saving);
+  }
+
+  /**
+   * At sign-in, before the member's first message: takes the buckets saved by the server they
+   * last left, refilled for the time since (the store's clock), where they hold fewer tokens than
+   * this server's own (a session replaced here left its buckets here, not in the store). After a
+   * takeover from another server (`handover`), waits a while for that server's save.
+   */
+  private async loadRate(store: RateStore, user: string, handover?: number): Promise<void> {
+    const key = user.toLowerCase();
+    let saved: Awaited<ReturnType<RateStore['load']>>;
+    try {
+      for (;;) {
+        saved = await store.load(key);
+        if (handover === undefined) break;
+        const since = performance.now() - handover;
+        if ((saved && saved.ageMs <= since) || since >= RATE_HANDOVER_MS) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } catch (e) {
+      this.log(`loading the rate limits of ${user} failed: ${(e as Error).message}`);
+      return;
+    }
+    if (!saved) return;
+    const now = this.clock();
+    const at = now - Math.max(0, Number.isFinite(saved.ageMs) ? saved.ageMs : 0);
+    for (const [limiter, tokens] of [
+      [this.rate, saved.messages],
+      [this.rateBytes, saved.bytes],
+    ] as const) {
+      const mine = limiter.export(key, now);
+      limiter.import(key, { tokens, at });
+      if (limiter.export(key, now).tokens > mine.tokens) limiter.import(key, mine);
+    }
   }
 
   /** After `welcome`: the room's recent history, then private messages that waited, then live traffic. */
@@ -598,6 +666,7 @@ export class ChatServer extends EventEmitter {
     const key = conn.user.toLowerCase();
     if (this.members.get(key) !== conn) return;
     this.members.delete(key);
+    this.saveRate(conn.user);
     this.log(`${conn.user} signed out`);
     if (this.cluster) this.cluster.release(conn.user, conn.session!);
     else for (const m of this.members.values()) this.send(m, { t: 'left', user: conn.user });

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import type { Database as SqliteDatabase } from 'node-sqlite3-wasm';
 import { SealwireError } from '../errors.js';
 import type { ThrottleStore } from './throttle.js';
+import type { RateStore } from './limits.js';
 import type { ClusterLink } from './server.js';
 import { sqliteMessageStore, MESSAGE_SCHEMA, memoryMessageStore, type MessageStore } from './history.js';
 
@@ -53,13 +54,15 @@ CREATE TABLE IF NOT EXISTS users (
 
 /**
  * The chat server's database: accounts, and the room's history and offline messages. A database
- * shared by several chat servers (pg/database.ts) also gives the sign-in throttle's state and the
- * link to the other servers.
+ * shared by several chat servers (pg/database.ts) also gives the sign-in throttle's state, the
+ * members' saved rate buckets and the link to the other servers.
  */
 export interface ChatDatabase {
   readonly accounts: AccountStore;
   readonly messages: MessageStore;
   readonly throttle?: ThrottleStore;
+  /** Members' rate buckets between servers (saved when they leave one, read at sign-in). */
+  readonly rate?: RateStore;
   readonly cluster?: ClusterLink;
   close(): void | Promise<void>;
 }

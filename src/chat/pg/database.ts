@@ -1,6 +1,7 @@
 /**
  * `chat-server --db postgres://…`: the chat database on PostgreSQL, shared by every chat server
- * of the room: accounts, history and offline messages (store.ts), the sign-in throttle, and the
+ * of the room: accounts, history and offline messages (store.ts), the sign-in throttle, members'
+ * rate buckets, and the
  * cluster link (cluster.ts) through which members of every server form one room.
  */
 import type { ChatDatabase } from '../store.js';
@@ -27,6 +28,7 @@ export async function openPgChatDatabase(url: string, options: PgChatDatabaseOpt
     accounts: store,
     messages: store,
     throttle: store.throttle,
+    rate: store.rate,
     cluster,
     async close() {
       await cluster.leave();

@@ -9,7 +9,9 @@
  *   history(id, kind, sender, body, at)                         the room's recent messages
  *   offline(id, recipient_key, sender, body, at)                private messages waiting
  *   throttle(key, count, last, expires)                         sign-in backoff (shared)
- *   rate(user_key, tokens, at)                                  message rate buckets (shared)
+ *   rate(user_key, tokens, at)                                  message rate buckets (shared; `at` in
+ *                                                              ms on the database's clock): `takeToken`'s,
+ *                                                              and members' saved `m:<user>`, `b:<user>`
  *   servers(id, started, seen)                                  one heartbeat row per chat server
  *   presence(user_key, name, server_id, session)                who is signed in where
  *   events(id, uid UNIQUE, server_id, kind, sender, recipient, body, at)

@@ -13,6 +13,7 @@
 import pg from 'pg';
 import { SealwireError } from '../../errors.js';
 import type { ThrottleEntry, ThrottleStore } from '../throttle.js';
+import type { RateSnapshot, RateStore } from '../limits.js';
 import { migrate } from './schema.js';
 import { redactUrl } from './url.js';
 
@@ -169,6 +170,35 @@ export class PgStore {
     },
     delete: async (key: string): Promise<void> => {
       await this.pool.query('DELETE FROM throttle WHERE key = $1', [key]);
+    },
+  };
+
+  /**
+   * Members' rate buckets (limits.ts's `RateStore`): saved when a member leaves a server, read at
+   * sign-in on any. Two rows of the `rate` table per member, `m:<user>` (messages) and `b:<user>`
+   * (bytes); user names hold no ':', so they never meet `takeToken`'s rows. `at` is the database's
+   * clock and `load` answers with the age, so the servers' clocks need not agree.
+   */
+  readonly rate: RateStore = {
+    save: async (user: string, snapshot: RateSnapshot): Promise<void> => {
+      const key = user.toLowerCase();
+      await this.pool.query(
+        `WITH now AS (SELECT extract(epoch FROM clock_timestamp()) * 1000 AS ms)
+         INSERT INTO rate AS b (user_key, tokens, at) SELECT k, t, ms FROM now, (VALUES ($1, $2::float8), ($3, $4::float8)) AS v (k, t)
+         ON CONFLICT (user_key) DO UPDATE SET tokens = EXCLUDED.tokens, at = EXCLUDED.at`,
+        [`m:${key}`, snapshot.messages, `b:${key}`, snapshot.bytes],
+      );
+    },
+    load: async (user: string): Promise<(RateSnapshot & { ageMs: number }) | undefined> => {
+      const key = user.toLowerCase();
+      const r = await this.pool.query<{ user_key: string; tokens: number; age_ms: number }>(
+        `SELECT user_key, tokens, extract(epoch FROM clock_timestamp()) * 1000 - at AS age_ms FROM rate WHERE user_key IN ($1, $2)`,
+        [`m:${key}`, `b:${key}`],
+      );
+      const messages = r.rows.find((row) => row.user_key === `m:${key}`);
+      const bytes = r.rows.find((row) => row.user_key === `b:${key}`);
+      if (!messages || !bytes) return undefined;
+      return { messages: Number(messages.tokens), bytes: Number(bytes.tokens), ageMs: Math.min(Number(messages.age_ms), Number(bytes.age_ms)) };
     },
   };
 
