@@ -8,3 +8,11 @@ describe('bench targets', () => {
     expect(tcpHandshakesParallel.targets?.['box']).toMatchObject({ op: '>=', value: 3, text: '≥ 3× node:tls' });
   });
 });
+
+describe('bench implementations named box:CIPHER', () => {
+  it('are not taken for suite names by the RSA bound figure (it used to throw "unknown suite")', async () => {
+    const { rsaSuites } = await import('../../src/bench/figures/rsa-bound.js');
+    const ctx = { tcpImpls: ['net', 'tls', 'box', 'box:xsalsa20-poly1305', 'sid'] } as unknown as Parameters<typeof rsaSuites>[0];
+    expect(rsaSuites(ctx)).toEqual(['sid']);
+  });
+});

@@ -8,10 +8,11 @@ import { RSA_PKCS1_OAEP_PADDING } from 'node:constants';
 import { privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
 import { getSuite } from '../../suites/index.js';
 import { now, type Figure, type FigureContext } from '../figure.js';
+import { sealwireImpl } from '../protocol.js';
 import { summarize } from '../stats.js';
 
 export function rsaSuites(ctx: FigureContext): string[] {
-  return ctx.tcpImpls.filter((i) => i !== 'net' && i !== 'tls' && getSuite(i).keyType === 'rsa');
+  return ctx.tcpImpls.filter((i) => i !== 'net' && i !== 'tls' && getSuite(sealwireImpl(i).suite).keyType === 'rsa');
 }
 
 export const rsaBound: Figure = {
