@@ -17,8 +17,8 @@
  * whose `RECORD_AEADS` lists only what it has (XSalsa20-Poly1305, which crypto/box.ts provides,
  * or a ChaCha20-Poly1305 of its own), and the handshake offers exactly that list.
  *
- * Open functions return `null` when the record does not authenticate, and then leave their
- * output untouched (libsodium verifies before it decrypts; OpenSSL's output is discarded).
+ * Open functions return `null` when the record does not authenticate (libsodium verifies the tag
+ * before it decrypts; OpenSSL's output is discarded).
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import sodium from 'sodium-native';
@@ -91,15 +91,15 @@ function openOpenSsl(ciphertext: Uint8Array, tag: Uint8Array, aad: Uint8Array, n
   return plain;
 }
 
-/** libsodium zeroes its output when the tag fails: in-place opens decrypt here first. */
-let scratch = Buffer.alloc(0);
-
 /**
  * Opens `ciphertext ‖ tag` (`sealed`). With `into` (as long as the plaintext; may be `sealed`'s
  * own first bytes, decrypting in place) the plaintext is written there; else it is a new buffer.
- * Returns the plaintext, or `null` when `sealed` does not authenticate (then `into` is unchanged:
- * libsodium would zero its output on failure, so it decrypts into a shared scratch buffer first
- * and the plaintext is copied over only once it authenticated).
+ * Returns the plaintext, or `null` when `sealed` does not authenticate. libsodium checks the tag
+ * before it decrypts and zeroes its output on failure, so after a `null` the bytes of `into` are
+ * unspecified (zero): a caller that decrypts in place owns the record and drops it on failure.
+ * (An earlier version decrypted into a scratch buffer and copied, to keep `into` intact; the copy
+ * cost every record a second pass over its bytes and bought nothing, since no caller reads a
+ * refused record again.)
  */
 export function chachaOpen(sealed: Uint8Array, aad: Uint8Array, nonce: Uint8Array, key: Uint8Array, into?: Uint8Array): Uint8Array | null {
   check(nonce, key);
@@ -109,23 +109,11 @@ export function chachaOpen(sealed: Uint8Array, aad: Uint8Array, nonce: Uint8Arra
   const ciphertext = sealed.subarray(0, n);
   const tag = sealed.subarray(n);
   if (n >= OPENSSL_FROM && !into) return openOpenSsl(ciphertext, tag, aad, nonce, key);
-  if (!into) {
-    const out = Buffer.allocUnsafe(n);
-    try {
-      sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached(out, null, ciphertext, tag, aad, nonce, key);
-    } catch {
-      return null;
-    }
-    return out;
-  }
-  if (scratch.length < n) scratch = Buffer.allocUnsafeSlow(Math.max(n, 2048));
-  const tmp = scratch.subarray(0, n);
+  const out = into ?? Buffer.allocUnsafe(n);
   try {
-    sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached(tmp, null, ciphertext, tag, aad, nonce, key);
+    sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached(out, null, ciphertext, tag, aad, nonce, key);
   } catch {
     return null;
   }
-  into.set(tmp);
-  tmp.fill(0);
-  return into;
+  return out;
 }

