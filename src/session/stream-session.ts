@@ -58,6 +58,10 @@ export interface TransportBuffers {
 const COALESCE_BELOW = 16 * 1024;
 
 const EMPTY = new Uint8Array(0);
+/** What `takeOutput`/`takeEvents` return when there is nothing: no array per call on the hot path. */
+const NOTHING = Object.freeze([]) as unknown as never[];
+/** The default: a transport that owns none of its buffers. */
+const NO_TRANSPORT_BUFFERS: TransportBuffers = Object.freeze({});
 
 export class StreamSession {
   private phaseValue: SessionPhase = 'handshake';
@@ -71,12 +75,17 @@ export class StreamSession {
   private failure: SealwireError | null = null;
   private readonly deadline: number;
   private peer: PublicKey | null = null;
-  private buffers: TransportBuffers = {};
+  private buffers: TransportBuffers = NO_TRANSPORT_BUFFERS;
+  /** The handshake, until it finishes: then it is wiped and let go (an idle session keeps less). */
+  private handshake: Handshake | null;
+  private readonly roleValue: 'client' | 'server';
 
   constructor(
-    private readonly handshake: Handshake,
+    handshake: Handshake,
     private readonly options: StreamSessionOptions,
   ) {
+    this.handshake = handshake;
+    this.roleValue = handshake.role;
     this.deadline = options.now + (options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
   }
 
@@ -85,7 +94,7 @@ export class StreamSession {
   }
 
   get role(): 'client' | 'server' {
-    return this.handshake.role;
+    return this.roleValue;
   }
 
   /** The first fatal error, if any. */
@@ -119,7 +128,7 @@ export class StreamSession {
 
   /** Sends the first flight (clients; servers that speak first). Call once, before `receive`. */
   start(): void {
-    this.guard(() => this.apply(this.handshake.start()));
+    this.guard(() => this.apply(this.liveHandshake().start()));
   }
 
   /** Feeds bytes from the transport. Never throws: failures become an `error` event. */
@@ -134,7 +143,7 @@ export class StreamSession {
     if (this.phaseValue === 'failed') return;
     if (this.phaseValue === 'handshake') {
       this.fail(
-        new SealwireError('HANDSHAKE_FAILED', `the peer closed the connection during the handshake, while we waited for ${this.handshake.awaiting}`),
+        new SealwireError('HANDSHAKE_FAILED', `the peer closed the connection during the handshake, while we waited for ${this.awaiting()}`),
       );
     } else if (!this.receivedClose || this.deframer.pending > 0) {
       this.fail(new SealwireError('TRUNCATED', 'the stream ended without the peer\'s close record: the session may have been cut short'));
@@ -187,16 +196,18 @@ export class StreamSession {
     this.sentClose = true;
   }
 
-  /** Bytes to write to the transport, in order. */
+  /** Bytes to write to the transport, in order. Nothing is a shared, frozen empty array. */
   takeOutput(): Uint8Array[] {
     const out = this.output;
+    if (out.length === 0) return NOTHING;
     this.output = [];
     return out;
   }
 
-  /** Events since the last call, in order. */
+  /** Events since the last call, in order. None is a shared, frozen empty array. */
   takeEvents(): SessionEvent[] {
     const ev = this.events;
+    if (ev.length === 0) return NOTHING;
     this.events = [];
     return ev;
   }
@@ -209,7 +220,7 @@ export class StreamSession {
   handleTimeout(now: number): void {
     if (this.phaseValue === 'handshake' && now >= this.deadline) {
       const secs = (this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS) / 1000;
-      this.fail(new SealwireError('TIMEOUT', `handshake did not finish within ${secs} s (waiting for ${this.handshake.awaiting})`));
+      this.fail(new SealwireError('TIMEOUT', `handshake did not finish within ${secs} s (waiting for ${this.awaiting()})`));
     }
   }
 
@@ -225,9 +236,19 @@ export class StreamSession {
 
   /** Wipes all key material (handshake secrets and record keys). Idempotent. */
   wipe(): void {
-    this.handshake.wipe();
+    this.handshake?.wipe();
     this.sender?.wipe();
     this.receiver?.wipe();
+  }
+
+  private liveHandshake(): Handshake {
+    if (!this.handshake) throw new SealwireError('CLOSED', 'the handshake has already finished');
+    return this.handshake;
+  }
+
+  /** What the handshake waits for (for error messages). */
+  private awaiting(): string {
+    return this.handshake?.awaiting ?? 'nothing';
   }
 
   private sendable(): SendDirection {
@@ -249,9 +270,9 @@ export class StreamSession {
       if (!frame) return;
       if (this.phaseValue === 'handshake') {
         if (isRecordType(frame.type)) {
-          throw new SealwireError('HANDSHAKE_FAILED', `record 0x${frame.type.toString(16)} arrived before the handshake finished (waiting for ${this.handshake.awaiting})`);
+          throw new SealwireError('HANDSHAKE_FAILED', `record 0x${frame.type.toString(16)} arrived before the handshake finished (waiting for ${this.awaiting()})`);
         }
-        this.apply(this.handshake.receive({ type: frame.type, payload: frame.payload }));
+        this.apply(this.liveHandshake().receive({ type: frame.type, payload: frame.payload }));
         continue;
       }
       if (this.receivedClose) throw new SealwireError('BAD_RECORD', 'record after the peer\'s close record');
@@ -279,7 +300,8 @@ export class StreamSession {
     this.receiver = new ReceiveDirection(receive, this.options.testing);
     this.peer = peerPublicKey;
     this.phaseValue = 'open';
-    this.handshake.wipe();
+    this.liveHandshake().wipe();
+    this.handshake = null;
     this.events.push({ type: 'secure', peerPublicKey });
     for (const d of step.data ?? []) if (d.length > 0) this.events.push({ type: 'data', data: d });
   }

@@ -43,6 +43,33 @@ interface AddressSource {
   localPort?: number | undefined;
 }
 
+/**
+ * The session a socket belongs to. The socket's listeners are module functions shared by every
+ * session (Node calls them with the socket as `this`), not five closures per session: an idle
+ * session is mostly bookkeeping, and per-session closures were a tenth of it.
+ */
+const OWNER = Symbol('sealwire.session');
+type OwnedSocket = Duplex & { [OWNER]?: SecureSession };
+
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  this[OWNER]?.socketData(chunk);
+}
+function onSocketEnd(this: OwnedSocket): void {
+  this[OWNER]?.socketEnd();
+}
+function onSocketError(this: OwnedSocket, err: Error): void {
+  this[OWNER]?.socketError(err);
+}
+function onSocketClose(this: OwnedSocket): void {
+  this[OWNER]?.socketClose();
+}
+function onSocketDrain(this: OwnedSocket): void {
+  this[OWNER]?.socketDrain();
+}
+
+/** What a real TCP socket tells the core (record/buffers.ts), one object for every session. */
+const TCP_BUFFERS = { allocate: recordBuffers.allocate, receiveOwnsInput: true } as const;
+
 let destroyed: SealwireError | undefined;
 /** The error a session destroyed without a reason records (shared; it never reaches `'error'`). */
 const destroyedError = (): SealwireError => (destroyed ??= new SealwireError('CLOSED', 'session destroyed'));
@@ -56,8 +83,8 @@ export class SecureSession extends Duplex {
   private readonly clock: () => number;
   private timer: NodeJS.Timeout | undefined;
   private isSecure = false;
-  /** A write (or end) waiting for the handshake to finish. */
-  private waitingForSecure: (() => void)[] = [];
+  /** Writes (or the end) waiting for the handshake to finish; null when none. */
+  private waitingForSecure: (() => void)[] | null = null;
   /** A write callback waiting for the socket to drain. */
   private waitingForDrain: ((err?: Error | null) => void) | null = null;
   private socketPausedByUs = false;
@@ -75,13 +102,14 @@ export class SecureSession extends Duplex {
     // streams (an in-memory pair hands the writer's buffer to the reader) get neither.
     if (socket instanceof Socket) {
       this.pool = recordBuffers;
-      core.useTransportBuffers({ allocate: recordBuffers.allocate, receiveOwnsInput: true });
+      core.useTransportBuffers(TCP_BUFFERS);
     }
-    socket.on('data', this.onSocketData);
-    socket.on('end', this.onSocketEnd);
-    socket.on('error', this.onSocketError);
-    socket.on('close', this.onSocketClose);
-    socket.on('drain', this.onSocketDrain);
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    socket.on('drain', onSocketDrain);
     this.core.start();
     this.pump();
     this.armTimer();
@@ -144,15 +172,19 @@ export class SecureSession extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.whenSecure(() => {
-      try {
-        this.core.send(chunk);
-      } catch (e) {
-        callback(e as Error);
-        return;
-      }
-      this.flush(callback);
-    });
+    // Once secure (every write but those queued during the handshake) no closure is made.
+    if (this.isSecure) this.sendNow(chunk, callback);
+    else this.whenSecure(() => this.sendNow(chunk, callback));
+  }
+
+  private sendNow(chunk: Buffer, callback: (error?: Error | null) => void): void {
+    try {
+      this.core.send(chunk);
+    } catch (e) {
+      callback(e as Error);
+      return;
+    }
+    this.flush(callback);
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
@@ -199,47 +231,52 @@ export class SecureSession extends Duplex {
     // new one per session (an Error captures a stack trace, a measurable cost per connection).
     this.core.fail(error instanceof SealwireError ? error : destroyedError());
     this.core.takeEvents();
-    this.socket.off('data', this.onSocketData);
-    this.socket.off('drain', this.onSocketDrain);
+    this.socket.off('data', onSocketData);
+    this.socket.off('drain', onSocketDrain);
     this.socket.destroy();
     const drain = this.waitingForDrain;
     this.waitingForDrain = null;
     drain?.(error ?? destroyedError());
-    this.waitingForSecure = [];
+    this.waitingForSecure = null;
     callback(error);
   }
 
-  // --- socket → core ----------------------------------------------------------------------
+  // --- socket → core (called by the shared socket listeners above) ----------------------------
 
-  private readonly onSocketData = (chunk: Buffer): void => {
+  /** @internal */
+  socketData(chunk: Buffer): void {
     this.core.receive(chunk);
     this.pump();
-  };
+  }
 
-  private readonly onSocketEnd = (): void => {
+  /** @internal */
+  socketEnd(): void {
     this.core.receiveEnd();
     this.pump();
-  };
+  }
 
-  private readonly onSocketError = (err: Error): void => {
+  /** @internal */
+  socketError(err: Error): void {
     if (this.destroyed) return;
     const code = (err as NodeJS.ErrnoException).code;
     this.destroy(new SealwireError('IO', `connection error${code ? ` (${code})` : ''}: ${err.message}`, { cause: err }));
-  };
+  }
 
-  private readonly onSocketClose = (): void => {
+  /** @internal */
+  socketClose(): void {
     if (this.destroyed) return;
     // Without the peer's close record this is truncation (or a failed handshake); after it, the
     // readable side has already ended and the stream finishes on its own once consumed.
     this.core.receiveEnd();
     this.pump();
-  };
+  }
 
-  private readonly onSocketDrain = (): void => {
+  /** @internal */
+  socketDrain(): void {
     const cb = this.waitingForDrain;
     this.waitingForDrain = null;
     cb?.();
-  };
+  }
 
   /** Moves the core's output to the socket and its events to the stream. */
   private pump(): void {
@@ -252,7 +289,11 @@ export class SecureSession extends Duplex {
           this.clearTimer();
           this.isSecure = true;
           this.emit('secure');
-          for (const run of this.waitingForSecure.splice(0)) run();
+          if (this.waitingForSecure) {
+            const waiting = this.waitingForSecure;
+            this.waitingForSecure = null;
+            for (const run of waiting) run();
+          }
           break;
         case 'data':
           if (!this.push(ev.data) && !this.socketPausedByUs) {
@@ -274,7 +315,7 @@ export class SecureSession extends Duplex {
 
   private whenSecure(run: () => void): void {
     if (this.isSecure) run();
-    else this.waitingForSecure.push(run);
+    else (this.waitingForSecure ??= []).push(run);
   }
 
   /** Writes the core's output; calls `callback` when the socket can take more. */
