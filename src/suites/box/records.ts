@@ -20,7 +20,7 @@ import { BOX_MAC_SIZE, BOX_NONCE_SIZE, blake2b, secretboxOpen, secretboxOpenInPl
 import type { Allocate } from '../../record/buffers.js';
 import { wipe } from '../../crypto/secrets.js';
 import type { RecordCipher } from '../../record/cipher.js';
-import { CHACHA_NONCE_SIZE, CHACHA_TAG_SIZE, OPENSSL_FROM, chachaOpen, chachaSealInto, chachaSealOpenSsl } from '../../crypto/record-aead.js';
+import { CHACHA_KEY_SIZE, CHACHA_NONCE_SIZE, CHACHA_TAG_SIZE, OPENSSL_FROM, chachaOpen, chachaSealInto, chachaSealOpenSsl } from '../../crypto/record-aead.js';
 import type { DirectionKeys } from '../../crypto/box.js';
 import type { BoxCipherName } from '../../crypto/record-aead.js';
 import { BoxCipherId, Direction, writeCounterNonce, type DirectionByte } from './messages.js';
@@ -95,11 +95,19 @@ export function recordKey(sessionKey: Uint8Array, offer: number, choice: number)
 
 export class BoxChachaRecordCipher extends BoxDirectionCipher implements RecordCipher {
   readonly overhead = CHACHA_TAG_SIZE;
-  private readonly nonce = Buffer.alloc(CHACHA_NONCE_SIZE);
+  private readonly nonce: Buffer;
 
-  /** Takes ownership of `key` (a record key from `recordKey`, wiped by `wipe()`). */
+  /**
+   * Takes ownership of `key` (a record key from `recordKey`): it is copied next to the nonce, in
+   * one small buffer per direction (an idle session keeps fewer objects), and wiped; the copy is
+   * wiped by `wipe()`.
+   */
   constructor(key: Buffer, direction: DirectionByte) {
-    super(key, direction);
+    const state = Buffer.alloc(CHACHA_KEY_SIZE + CHACHA_NONCE_SIZE);
+    state.set(key);
+    wipe(key);
+    super(state.subarray(0, CHACHA_KEY_SIZE), direction);
+    this.nonce = state.subarray(CHACHA_KEY_SIZE);
     this.nonce[0] = direction;
   }
 
