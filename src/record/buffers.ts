@@ -17,8 +17,15 @@ import { FRAME_HEADER_SIZE, MAX_PLAINTEXT } from './limits.js';
 /** Returns a buffer of exactly `size` bytes, contents unspecified. */
 export type Allocate = (size: number) => Buffer;
 
-/** Records at least this large come from the pool; smaller ones are cheap to allocate. */
+/** Records at least this large come from the pool; smaller ones are cut from a shared slab. */
 const POOL_FROM = 16 * 1024;
+/**
+ * Small records are cut, 8-byte aligned, from one slab at a time, as Node's own Buffer pool does,
+ * but from 64 KiB instead of Node's 8 KiB: at 1 KiB a record, a new ArrayBuffer (and its share of
+ * garbage collection) every ~60 records instead of every 7. A slab lives until its last record
+ * has been written and dropped; it only ever holds ciphertext.
+ */
+const SLAB_SIZE = 64 * 1024;
 /** Capacity of a pooled buffer: the largest record with room for any suite's overhead. */
 const POOL_BUFFER_SIZE = FRAME_HEADER_SIZE + MAX_PLAINTEXT + 1024;
 /** Free buffers kept at most (process-wide): 32 × 65 KiB ≈ 2 MiB. */
@@ -28,9 +35,13 @@ export class RecordBufferPool {
   private readonly free: ArrayBuffer[] = [];
   private readonly mine = new WeakSet<ArrayBuffer>();
 
-  /** A buffer of `size` bytes: pooled for large records, freshly allocated otherwise. */
+  private slab: ArrayBuffer | null = null;
+  private slabUsed = 0;
+
+  /** A buffer of `size` bytes: pooled for large records, cut from a slab for small ones. */
   readonly allocate: Allocate = (size) => {
-    if (size < POOL_FROM || size > POOL_BUFFER_SIZE) return Buffer.allocUnsafe(size);
+    if (size < POOL_FROM) return this.fromSlab(size);
+    if (size > POOL_BUFFER_SIZE) return Buffer.allocUnsafe(size);
     let ab = this.free.pop();
     if (!ab) {
       ab = Buffer.allocUnsafeSlow(POOL_BUFFER_SIZE).buffer as ArrayBuffer; // not zero-filled: it only ever holds ciphertext
@@ -38,6 +49,16 @@ export class RecordBufferPool {
     }
     return Buffer.from(ab, 0, size);
   };
+
+  private fromSlab(size: number): Buffer {
+    if (this.slab === null || this.slabUsed + size > SLAB_SIZE) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_SIZE).buffer as ArrayBuffer; // ciphertext only: no zero fill
+      this.slabUsed = 0;
+    }
+    const b = Buffer.from(this.slab, this.slabUsed, size);
+    this.slabUsed = (this.slabUsed + size + 7) & ~7;
+    return b;
+  }
 
   /** True when `chunk` lives in a pooled buffer (and so should be released once written). */
   owns(chunk: Uint8Array): boolean {

@@ -37,6 +37,35 @@ describe('RecordBufferPool', () => {
     expect(pool.available).toBe(1);
   });
 
+  it('cuts small records from a shared 64 KiB slab, aligned and never overlapping, never released into the pool', () => {
+    const pool = new RecordBufferPool();
+    const sizes = [1045, 1, 7, 8, 9, 4096, 16 * 1024 - 1];
+    const got: Buffer[] = [];
+    for (let i = 0; i < 200; i++) got.push(pool.allocate(sizes[i % sizes.length]!));
+    const slabs = new Set(got.map((b) => b.buffer));
+    // 200 records of ~3.7 KiB on average: more than one slab, far fewer than one buffer each.
+    expect(slabs.size).toBeGreaterThan(1);
+    expect(slabs.size).toBeLessThan(20);
+    for (const ab of slabs) {
+      const inSlab = got.filter((b) => b.buffer === ab).sort((a, b) => a.byteOffset - b.byteOffset);
+      for (let i = 0; i < inSlab.length; i++) {
+        const b = inSlab[i]!;
+        expect(b.byteOffset % 8).toBe(0);
+        expect(b.byteOffset + b.length).toBeLessThanOrEqual(64 * 1024);
+        if (i > 0) expect(b.byteOffset).toBeGreaterThanOrEqual(inSlab[i - 1]!.byteOffset + inSlab[i - 1]!.length);
+      }
+    }
+    for (const b of got) {
+      expect(pool.owns(b)).toBe(false);
+      pool.release(b);
+    }
+    expect(pool.available).toBe(0);
+    // Writing one record never touches another.
+    const a = pool.allocate(100).fill(1);
+    const b = pool.allocate(100).fill(2);
+    expect(a.every((x) => x === 1) && b.every((x) => x === 2)).toBe(true);
+  });
+
   it('keeps at most 32 free buffers', () => {
     const pool = new RecordBufferPool();
     const bufs = Array.from({ length: 40 }, () => pool.allocate(50000));

@@ -37,6 +37,7 @@
  * Over UDP the server is stateless (stateless.ts): its Cookie' box also carries a 113-byte token
  * (247 bytes in all, still below the Hello) that the client puts in front of its Vouch.
  */
+import { writeU64BE } from '../../record/u64.js';
 import { SealwireError } from '../../errors.js';
 import { BOX_MAC_SIZE, BOX_NONCE_SIZE, X25519_KEY_SIZE } from '../../crypto/box.js';
 import { Reader, expectSize } from '../../wire/reader.js';
@@ -123,7 +124,7 @@ export function counterNonce(type: number, direction: DirectionByte, counter: bi
 export function writeCounterNonce(n: Buffer, type: number, direction: DirectionByte, counter: bigint): void {
   n[0] = type;
   n[1] = direction;
-  n.writeBigUInt64BE(counter, 16);
+  writeU64BE(n, 16, counter);
 }
 
 /** A random nonce: type ‖ direction ‖ 22 random bytes (for boxes whose key may repeat). */

@@ -18,6 +18,7 @@
  */
 import { BOX_MAC_SIZE, BOX_NONCE_SIZE, blake2b, secretboxOpen, secretboxOpenInPlace, secretboxSealInto } from '../../crypto/box.js';
 import type { Allocate } from '../../record/buffers.js';
+import { writeU64BE } from '../../record/u64.js';
 import { wipe } from '../../crypto/secrets.js';
 import type { RecordCipher } from '../../record/cipher.js';
 import { CHACHA_KEY_SIZE, CHACHA_NONCE_SIZE, CHACHA_TAG_SIZE, OPENSSL_FROM, chachaOpen, chachaSealInto, chachaSealOpenSsl } from '../../crypto/record-aead.js';
@@ -112,7 +113,7 @@ export class BoxChachaRecordCipher extends BoxDirectionCipher implements RecordC
   }
 
   seal(_type: number, seq: bigint, header: Uint8Array, plaintext: Uint8Array, allocate: Allocate = Buffer.allocUnsafe): Uint8Array[] {
-    this.nonce.writeBigUInt64BE(seq, 4);
+    writeU64BE(this.nonce, 4, seq);
     const n = plaintext.length;
     if (n >= OPENSSL_FROM) {
       const [ciphertext, tag] = chachaSealOpenSsl(plaintext, header, this.nonce, this.key);
@@ -126,13 +127,13 @@ export class BoxChachaRecordCipher extends BoxDirectionCipher implements RecordC
   }
 
   open(_type: number, seq: bigint, header: Uint8Array, body: Uint8Array): Uint8Array | null {
-    this.nonce.writeBigUInt64BE(seq, 4);
+    writeU64BE(this.nonce, 4, seq);
     return chachaOpen(body, header, this.nonce, this.key);
   }
 
   openInPlace(_type: number, seq: bigint, header: Uint8Array, body: Uint8Array): Uint8Array | null {
     if (body.length < CHACHA_TAG_SIZE) return null;
-    this.nonce.writeBigUInt64BE(seq, 4);
+    writeU64BE(this.nonce, 4, seq);
     // Large records, when OpenSSL is on (record-aead.ts): into a new buffer.
     if (body.length - CHACHA_TAG_SIZE >= OPENSSL_FROM) return chachaOpen(body, header, this.nonce, this.key);
     return chachaOpen(body, header, this.nonce, this.key, body.subarray(0, body.length - CHACHA_TAG_SIZE));
