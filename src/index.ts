@@ -23,7 +23,7 @@ export { SealwireServer, type SessionListener, type ConnectionInfo } from './tra
 export { memoryPair, type ChunkTamper } from './transport/memory.js';
 export { SealwireWebSocketServer, connectWebSocket, type WebSocketServerOptions } from './transport/websocket.js';
 export { UdpServer, UdpSession, type UdpServerOptions, type UdpConnectOptions, type UdpOptions } from './transport/udp.js';
-export { createClusterServer, serveClusterWorker, isClusterWorker, ClusterServer, type ClusterOptions, type ClusterWorkerServer } from './transport/cluster.js';
+export { createClusterServer, serveClusterWorker, isClusterWorker, ClusterServer, type ClusterOptions, type ClusterWorkerServer, type ClusterBalance } from './transport/cluster.js';
 export { RECORD_AEADS, BOX_CIPHER_NAMES, type BoxCipherName } from './crypto/record-aead.js';
 export {
   createPacketServer,

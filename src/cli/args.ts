@@ -3,7 +3,7 @@ import { UsageError } from './errors.js';
 import { availableSuites } from '../suites/index.js';
 import type { SuiteName } from '../session/handshake.js';
 import { BOX_CIPHER_NAMES, type BoxCipherName } from '../crypto/record-aead.js';
-import { MAX_WORKERS, resolveWorkers } from '../transport/cluster.js';
+import { MAX_WORKERS, resolveWorkers, type ClusterBalance } from '../transport/cluster.js';
 
 export function parsePort(value: string, flag = '--port'): number {
   if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a number 0-65535, got '${value}'`);
@@ -29,6 +29,14 @@ export function parseWorkers(value: string): number {
     throw new UsageError(`--workers must be 'auto' or a number 1-${MAX_WORKERS}, got '${value}'`);
   }
   return Number(value);
+}
+
+/** `--balance`: only with more than one worker; `kernel` (default) or `round-robin`. */
+export function parseBalance(value: string | undefined, workers: number): ClusterBalance {
+  if (value === undefined) return 'kernel';
+  if (workers <= 1) throw new UsageError('--balance applies only with --workers 2 or more');
+  if (value !== 'kernel' && value !== 'round-robin') throw new UsageError(`--balance must be kernel or round-robin, got '${value}'`);
+  return value;
 }
 
 export function parsePositiveInt(value: string, flag: string): number {

@@ -3,8 +3,15 @@
  * `SealwireServer` with the same key and client policy.
  *
  * A server process runs its handshakes and records on one core. Here the primary process forks N
- * workers that all `listen` on the same address; node:cluster hands each accepted connection to
- * one worker in turn (round robin), so handshakes and sessions spread over the cores. Workers
+ * workers that all `listen` on the same address, so handshakes and sessions spread over the cores.
+ *
+ * Who accepts: by default (`balance: 'kernel'`, node:cluster's `SCHED_NONE`) every worker accepts
+ * on the shared listening socket and the kernel hands each connection to one of them. node:cluster's
+ * own default on Linux, round robin (`balance: 'round-robin'`), has the primary accept every
+ * connection and pass it to a worker over IPC: an even spread, but that hand-over cost more server
+ * CPU per handshake than the handshake itself saved (BENCHMARKS.md, "serve --workers"), so 2
+ * workers were slower than 1. The policy is process-wide in node:cluster and fixed at the first
+ * fork: the first `createClusterServer` of a process sets it. Workers
  * share nothing but the listening port: each session lives in one worker from its first byte to
  * its close, so nothing of the protocol changes.
  *
@@ -41,7 +48,14 @@ export interface ClusterOptions {
   startTimeout?: number;
   /** Milliseconds `close()` lets workers finish before killing them (default 10 000). */
   closeTimeout?: number;
+  /**
+   * Who hands connections to workers: `'kernel'` (default: every worker accepts on the shared
+   * socket) or `'round-robin'` (the primary accepts and passes each connection over IPC).
+   */
+  balance?: ClusterBalance;
 }
+
+export type ClusterBalance = 'kernel' | 'round-robin';
 
 /** The number of workers `workers` asks for; throws `INVALID_ARGUMENT` outside 1..256. */
 export function resolveWorkers(workers: number | 'auto'): number {
@@ -120,6 +134,12 @@ function stopWorkers(workers: readonly Worker[], timeoutMs: number): Promise<voi
 export async function createClusterServer(options: ClusterOptions): Promise<ClusterServer> {
   if (!cluster.isPrimary) throw new SealwireError('INVALID_ARGUMENT', 'createClusterServer: call it in the primary process (in a worker, use serveClusterWorker)');
   const n = resolveWorkers(options.workers);
+  const balance = options.balance ?? 'kernel';
+  if (balance !== 'kernel' && balance !== 'round-robin') {
+    throw new SealwireError('INVALID_ARGUMENT', `balance must be 'kernel' or 'round-robin', got ${String(balance)}`);
+  }
+  // Read by node:cluster at the first setupPrimary/fork of the process, frozen afterwards.
+  cluster.schedulingPolicy = balance === 'kernel' ? cluster.SCHED_NONE : cluster.SCHED_RR;
   cluster.setupPrimary({ exec: options.exec ?? process.argv[1], args: [...(options.args ?? process.argv.slice(2))] });
   const members = new Set<Worker>();
   const startTimeout = options.startTimeout ?? DEFAULT_START_TIMEOUT_MS;

@@ -1,5 +1,5 @@
 /**
- * `sealwire serve --key PATH [--host H] [--port P] [--echo] [--authorized-keys FILE | --any-client] [--suite S] [--box-cipher C] [--workers N|auto] [--udp]`
+ * `sealwire serve --key PATH [--host H] [--port P] [--echo] [--authorized-keys FILE | --any-client] [--suite S] [--box-cipher C] [--workers N|auto [--balance kernel|round-robin]] [--udp]`
  *
  * With `--workers N` (TCP) the process forks N workers (transport/cluster.ts) that run this same
  * command on one shared port; the primary prints the listening line and closes them on a signal.
@@ -25,7 +25,7 @@ import { DEFAULT_SUITE, getSuite } from '../../suites/index.js';
 import type { PublicKey } from '../../keys/key.js';
 import type { SuiteName } from '../../session/handshake.js';
 import { UsageError } from '../errors.js';
-import { parseBoxCipher, parsePort, parsePositiveInt, parseSuite, parseWorkers } from '../args.js';
+import { parseBalance, parseBoxCipher, parsePort, parsePositiveInt, parseSuite, parseWorkers } from '../args.js';
 import { createClusterServer, isClusterWorker, serveClusterWorker } from '../../transport/cluster.js';
 import { serveUdp } from './udp.js';
 
@@ -41,6 +41,7 @@ interface ServeOptions {
   udp?: boolean;
   boxCipher?: string;
   workers: string;
+  balance?: string;
 }
 
 const who = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string =>
@@ -60,6 +61,7 @@ export function register(program: Command, run: (fn: () => Promise<number>) => v
     .option('--box-cipher <cipher>', 'box: the only record cipher to accept, chacha20-poly1305 or xsalsa20-poly1305 (default: negotiated)')
     .option('--handshake-timeout <ms>', 'drop handshakes that take longer (milliseconds)', '10000')
     .option('--workers <n>', "TCP: worker processes sharing the port, a number or 'auto' (one per core)", '1')
+    .option('--balance <how>', "with --workers: 'kernel' (default: each worker accepts) or 'round-robin' (the primary accepts and hands over)")
     .option('--udp', 'serve over UDP: each received message is one line (with --echo, sent back)')
     .action((opts: ServeOptions) => run(() => serve(opts)));
 }
@@ -72,8 +74,9 @@ async function serve(opts: ServeOptions): Promise<number> {
   const boxCipher = parseBoxCipher(opts.boxCipher, suite);
   const workers = parseWorkers(opts.workers);
   if (opts.udp && workers > 1) throw new UsageError('--workers applies to TCP only (UDP serves from one process)');
+  const balance = parseBalance(opts.balance, workers);
   if (workers > 1 && !isClusterWorker()) {
-    const primary = await createClusterServer({ workers });
+    const primary = await createClusterServer({ workers, balance });
     announcePolicy(policy);
     primary.on('workerExit', (id: number, how: number | string) => logLine(`worker ${id} exited (${how})`));
     await serveUntilSignal(primary.address.address, primary.address.port, () => primary.close(), logLine);
@@ -142,3 +145,4 @@ export function clientPolicy(suite: SuiteName, opts: { authorizedKeys?: string |
 export function announcePolicy(policy: ClientPolicy): void {
   if (policy.anyClient) process.stderr.write(`sealwire serve: --any-client: any client key is accepted (clients prove only that they hold some key)\n`);
 }
+
