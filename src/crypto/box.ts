@@ -113,6 +113,19 @@ export function secretboxOpen(sealed: Uint8Array, nonce: Uint8Array, key: Uint8A
 }
 
 /**
+ * Opens MAC ‖ ciphertext into the first bytes of `into` (other memory than `sealed`, at least as
+ * long as the plaintext) and returns that view, or `null` when it does not authenticate.
+ */
+export function secretboxOpenInto(sealed: Uint8Array, nonce: Uint8Array, key: Uint8Array, into: Uint8Array): Uint8Array | null {
+  checkNonceAndKey(nonce, key);
+  if (sealed.length < BOX_MAC_SIZE) return null;
+  const n = sealed.length - BOX_MAC_SIZE;
+  if (into.length < n) throw new SealwireError('INVALID_ARGUMENT', 'secretbox output buffer too small');
+  const out = into.subarray(0, n);
+  return sodium.crypto_secretbox_open_easy(out, sealed, nonce, key) ? out : null;
+}
+
+/**
  * Opens MAC ‖ ciphertext over its own bytes: returns the plaintext as a view of `sealed` (after
  * the MAC), or `null` when authentication fails, in which case `sealed` is unchanged (libsodium
  * verifies before it writes, and allows the overlap).

@@ -43,4 +43,11 @@ export interface RecordCipher {
    * the record layer falls back to `open`.
    */
   openInPlace?(type: number, seq: bigint, header: Uint8Array, body: Uint8Array): Uint8Array | null;
+  /**
+   * Like `open`, but writes the plaintext at the start of `into` (memory the caller owns, any
+   * contents) and returns that view; or returns `null` when the record does not authenticate
+   * (then `into`'s contents are unspecified). A cipher may ignore `into` when it is too small and
+   * allocate as `open` does. Optional: the record layer falls back to `open`.
+   */
+  openInto?(type: number, seq: bigint, header: Uint8Array, body: Uint8Array, into: Uint8Array): Uint8Array | null;
 }

@@ -114,12 +114,23 @@ export class SendDirection extends Direction {
 export class ReceiveDirection extends Direction {
   /**
    * Opens the record expected next. Throws `BAD_RECORD` when it does not authenticate; the
-   * sequence number then stays where it was. With `inPlace` the caller owns `body`, and a cipher
-   * that can decrypts over it (`RecordCipher.openInPlace`).
+   * sequence number then stays where it was. Where the plaintext goes:
+   * - `inPlace === true`: the caller owns `body`, and a cipher that can decrypts over it
+   *   (`RecordCipher.openInPlace`);
+   * - `inPlace` a buffer: `body` is borrowed (a deframer's scratch) and must not be returned or
+   *   kept; the buffer is memory the caller gives up, which a cipher that can decrypts into
+   *   (`RecordCipher.openInto`);
+   * - otherwise a new buffer.
    */
-  open(type: number, header: Uint8Array, body: Uint8Array, inPlace = false): Uint8Array {
+  open(type: number, header: Uint8Array, body: Uint8Array, inPlace: boolean | Uint8Array = false): Uint8Array {
     const c = this.current();
-    const plaintext = inPlace && c.openInPlace ? c.openInPlace(type, this.seq, header, body) : c.open(type, this.seq, header, body);
+    const seq = this.seq;
+    const plaintext =
+      inPlace === true && c.openInPlace
+        ? c.openInPlace(type, seq, header, body)
+        : inPlace instanceof Uint8Array && c.openInto
+          ? c.openInto(type, seq, header, body, inPlace)
+          : c.open(type, seq, header, body);
     if (plaintext === null) {
       throw new SealwireError('BAD_RECORD', `record ${this.seq} failed authentication (tampered, replayed, reordered or from another session)`);
     }

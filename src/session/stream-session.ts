@@ -271,7 +271,10 @@ export class StreamSession {
   private processFrames(): void {
     for (;;) {
       if (this.phaseValue === 'failed') return;
-      const frame = this.deframer.next();
+      // Records on a transport that gives up its input: a split record is copied into the
+      // deframer's scratch and opened into a used-up input chunk (record/frame.ts).
+      const owns = this.buffers.receiveOwnsInput === true;
+      const frame = this.deframer.next(owns && this.phaseValue === 'open');
       if (!frame) return;
       if (this.phaseValue === 'handshake') {
         if (isRecordType(frame.type)) {
@@ -284,8 +287,8 @@ export class StreamSession {
       if (!isRecordType(frame.type)) {
         throw new SealwireError('BAD_RECORD', `unexpected message type 0x${frame.type.toString(16)} after the handshake`);
       }
-      const inPlace = frame.copied || this.buffers.receiveOwnsInput === true;
-      const plaintext = this.receiver!.open(frame.type, frame.header, frame.payload, inPlace);
+      const into = frame.transient ? (frame.spare ?? false) : frame.copied || owns;
+      const plaintext = this.receiver!.open(frame.type, frame.header, frame.payload, into);
       if (frame.type === ContentType.CLOSE) {
         if (plaintext.length !== 0) throw new SealwireError('BAD_RECORD', 'close record with a payload');
         this.receivedClose = true;

@@ -116,3 +116,69 @@ describe('record/frame', () => {
     );
   });
 });
+
+describe('record/frame: next(true), split frames through a reused scratch buffer', () => {
+  it('returns the same frames as next() for any chunking, split ones marked transient (property)', () => {
+    fc.assert(
+      fc.property(fc.array(frameArb, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 20 }), (frames, cuts) => {
+        const stream = Buffer.concat(frames.map((f) => encodeFrame(f.type, f.payload)));
+        const d = new StreamDeframer();
+        const got: { type: number; payload: Buffer }[] = [];
+        for (const chunk of split(stream, cuts)) {
+          d.push(Buffer.from(chunk));
+          for (let f = d.next(true); f; f = d.next(true)) {
+            expect(f.transient === true).toBe(f.copied);
+            // A transient frame must be read before the next call: copy it out now.
+            got.push({ type: f.type, payload: Buffer.from(f.payload) });
+          }
+        }
+        expect(got.map((g) => g.type)).toEqual(frames.map((f) => f.type));
+        expect(got.map((g) => g.payload.toString('hex'))).toEqual(frames.map((f) => Buffer.from(f.payload).toString('hex')));
+      }),
+    );
+  });
+
+  it('reuses one scratch buffer, and offers as spare only used-up chunks no view was taken from', () => {
+    const d = new StreamDeframer();
+    const a = encodeFrame(0x10, Buffer.alloc(30, 1)); // 35 bytes
+    const b = encodeFrame(0x10, Buffer.alloc(100, 2)); // 105 bytes
+    const c = encodeFrame(0x10, Buffer.alloc(100, 3));
+    const stream = Buffer.concat([a, b, c]);
+    // Chunk 1: a whole (a view is taken) + the start of b. Chunk 2: the rest of b + the start of c.
+    // Chunk 3: the rest of c.
+    const c1 = Buffer.from(stream.subarray(0, 60));
+    const c2 = Buffer.from(stream.subarray(60, 200));
+    const c3 = Buffer.from(stream.subarray(200));
+    d.push(c1);
+    const fa = d.next(true)!;
+    expect(fa.transient).toBeFalsy();
+    expect(fa.payload.buffer).toBe(c1.buffer);
+    expect(d.next(true)).toBeUndefined();
+    d.push(c2);
+    const fb = d.next(true)!;
+    expect(fb.transient).toBe(true);
+    expect(Buffer.from(fb.payload).equals(Buffer.alloc(100, 2))).toBe(true);
+    // c1 gave out a view (frame a): never a spare. c2 is not used up yet.
+    expect(fb.spare).toBeNull();
+    const scratch = fb.payload.buffer;
+    d.push(c3);
+    const fc2 = d.next(true)!;
+    expect(fc2.transient).toBe(true);
+    expect(fc2.payload.buffer).toBe(scratch);
+    expect(Buffer.from(fc2.payload).equals(Buffer.alloc(100, 3))).toBe(true);
+    // c2 was used up by b and c, and no view was taken from it: it is the spare.
+    expect(fc2.spare).toBe(c2);
+    expect(d.pending).toBe(0);
+  });
+
+  it('still refuses oversize and empty frames from the prefix alone', () => {
+    const d = new StreamDeframer();
+    const h = Buffer.alloc(4);
+    h.writeUInt32BE(MAX_FRAME_BODY + 1);
+    d.push(h);
+    expect(() => d.next(true)).toThrow(SealwireError);
+    const e = new StreamDeframer();
+    e.push(Buffer.alloc(4));
+    expect(() => e.next(true)).toThrow(expect.objectContaining({ code: 'BAD_RECORD' }));
+  });
+});

@@ -96,6 +96,17 @@ export function secretboxOpen(sealed: Uint8Array, nonce: Uint8Array, key: Uint8A
   }
 }
 
+/** Opens MAC ‖ ciphertext into the first bytes of `into` (see the Node module). */
+export function secretboxOpenInto(sealed: Uint8Array, nonce: Uint8Array, key: Uint8Array, into: Uint8Array): Uint8Array | null {
+  const plain = secretboxOpen(sealed, nonce, key);
+  if (!plain) return null;
+  if (into.length < plain.length) throw new SealwireError('INVALID_ARGUMENT', 'secretbox output buffer too small');
+  const out = into.subarray(0, plain.length);
+  out.set(plain);
+  plain.fill(0);
+  return out;
+}
+
 /**
  * Opens MAC ‖ ciphertext and writes the plaintext over `sealed` (after the MAC); returns that view,
  * or `null` when authentication fails, in which case `sealed` is unchanged (noble verifies first).

@@ -16,7 +16,7 @@
  * (`recordKey`): the negotiation is in the key, so two sides that disagree about it cannot
  * exchange a single record. Directions have separate keys and separate nonce prefixes.
  */
-import { BOX_MAC_SIZE, BOX_NONCE_SIZE, blake2b, secretboxOpen, secretboxOpenInPlace, secretboxSealInto } from '../../crypto/box.js';
+import { BOX_MAC_SIZE, BOX_NONCE_SIZE, blake2b, secretboxOpen, secretboxOpenInPlace, secretboxOpenInto, secretboxSealInto } from '../../crypto/box.js';
 import type { Allocate } from '../../record/buffers.js';
 import { writeU64BE } from '../../record/u64.js';
 import { wipe } from '../../crypto/secrets.js';
@@ -79,6 +79,12 @@ export class BoxRecordCipher extends BoxDirectionCipher implements RecordCipher 
     return secretboxOpenInPlace(body, this.nonce, this.key);
   }
 
+  openInto(type: number, seq: bigint, header: Uint8Array, body: Uint8Array, into: Uint8Array): Uint8Array | null {
+    if (into.length < body.length - BOX_MAC_SIZE) return this.open(type, seq, header, body);
+    writeCounterNonce(this.nonce, type, this.direction, seq);
+    return secretboxOpenInto(body, this.nonce, this.key, into);
+  }
+
   protected withKey(key: Buffer): RecordCipher {
     return new BoxRecordCipher(key, this.direction);
   }
@@ -137,6 +143,14 @@ export class BoxChachaRecordCipher extends BoxDirectionCipher implements RecordC
     // Large records, when OpenSSL is on (record-aead.ts): into a new buffer.
     if (body.length - CHACHA_TAG_SIZE >= OPENSSL_FROM) return chachaOpen(body, header, this.nonce, this.key);
     return chachaOpen(body, header, this.nonce, this.key, body.subarray(0, body.length - CHACHA_TAG_SIZE));
+  }
+
+  openInto(type: number, seq: bigint, header: Uint8Array, body: Uint8Array, into: Uint8Array): Uint8Array | null {
+    const n = body.length - CHACHA_TAG_SIZE;
+    if (n < 0) return null;
+    if (into.length < n || n >= OPENSSL_FROM) return this.open(type, seq, header, body);
+    writeU64BE(this.nonce, 4, seq);
+    return chachaOpen(body, header, this.nonce, this.key, into.subarray(0, n));
   }
 
   protected withKey(key: Buffer): RecordCipher {
