@@ -111,6 +111,16 @@ export class StreamDeframer {
   private takeTransient(n: number): Frame {
     if (!this.scratch || this.scratch.length < n) this.scratch = Buffer.allocUnsafe(Math.max(n, 4 + this.maxBody));
     const out = this.scratch.subarray(0, n);
+    const spare = this.copyOut(out);
+    return { type: out[4]!, header: out.subarray(0, FRAME_HEADER_SIZE), payload: out.subarray(FRAME_HEADER_SIZE), copied: true, transient: true, spare };
+  }
+
+  /**
+   * Moves the next `out.length` bytes (≤ buffered) into `out`. Returns the largest input chunk
+   * this used up that no view was ever taken from, or null.
+   */
+  private copyOut(out: Uint8Array): Uint8Array | null {
+    const n = out.length;
     let spare: Uint8Array | null = null;
     this.buffered -= n;
     let filled = 0;
@@ -125,7 +135,7 @@ export class StreamDeframer {
         this.shift();
       }
     }
-    return { type: out[4]!, header: out.subarray(0, FRAME_HEADER_SIZE), payload: out.subarray(FRAME_HEADER_SIZE), copied: true, transient: true, spare };
+    return spare;
   }
 
   private shift(): void {
@@ -155,10 +165,9 @@ export class StreamDeframer {
 
   /** Removes and returns `n` bytes (n ≤ buffered): a view when they lie in one chunk. */
   private take(n: number): Uint8Array {
-    this.buffered -= n;
     const first = this.chunks[0]!;
-    const avail = first.length - this.offset;
-    if (avail >= n) {
+    if (first.length - this.offset >= n) {
+      this.buffered -= n;
       const view = first.subarray(this.offset, this.offset + n);
       this.offset += n;
       if (this.offset === first.length) this.shift();
@@ -166,15 +175,7 @@ export class StreamDeframer {
       return view;
     }
     const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.chunks[0]!;
-      const k = Math.min(c.length - this.offset, n - filled);
-      out.set(c.subarray(this.offset, this.offset + k), filled);
-      filled += k;
-      this.offset += k;
-      if (this.offset === c.length) this.shift();
-    }
+    this.copyOut(out);
     return out;
   }
 }
