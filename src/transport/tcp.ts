@@ -40,6 +40,10 @@ export interface ConnectionInfo {
  * for connections that failed before `session`, `sessionError` (error, session) for sessions
  * that failed later, `listening`, `close`, `error` (listen errors).
  */
+/** The server and connection of each server-side session, for the shared session listeners. */
+const sessionContexts = new WeakMap<SecureSession, { readonly server: SealwireServer; readonly info: ConnectionInfo }>();
+const ignore = (): void => {};
+
 export class SealwireServer extends EventEmitter {
   readonly suite: Suite;
   private readonly key: KeyPair;
@@ -150,7 +154,7 @@ export class SealwireServer extends EventEmitter {
       this.handshaking.delete(oldest);
       oldest.destroy(new SealwireError('LIMIT', `too many handshakes in progress (${this.maxHandshakes}); the oldest was dropped`));
     }
-    socket.on('error', () => {}); // reported through the session; never crash on a reset
+    socket.on('error', ignore); // reported through the session; never crash on a reset
     if (!this.suite.prepareSession) {
       this.startSession(socket, info, undefined);
       return;
@@ -204,20 +208,32 @@ export class SealwireServer extends EventEmitter {
     const session = new SecureSession(socket, core, { suite: this.suite.name, clock: monotonicClock });
     this.handshaking.add(session);
     this.live.add(session);
-    let established = false;
-    session.on('error', (err: SealwireError) => {
-      if (established) this.emit('sessionError', err, session);
-      else this.emit('handshakeError', err, info);
-    });
-    session.once('secure', () => {
-      established = true;
-      this.handshaking.delete(session);
-      this.emit('session', session);
-    });
-    session.once('close', () => {
-      this.handshaking.delete(session);
-      this.live.delete(session);
-    });
+    // Shared listeners (no closures per session: an idle session should hold little).
+    sessionContexts.set(session, { server: this, info });
+    session.on('error', SealwireServer.onSessionError);
+    session.once('secure', SealwireServer.onSessionSecure);
+    session.once('close', SealwireServer.onSessionClose);
+  }
+
+  private static onSessionError(this: SecureSession, err: SealwireError): void {
+    const c = sessionContexts.get(this);
+    if (!c) return;
+    if (this.secure) c.server.emit('sessionError', err, this);
+    else c.server.emit('handshakeError', err, c.info);
+  }
+
+  private static onSessionSecure(this: SecureSession): void {
+    const c = sessionContexts.get(this);
+    if (!c) return;
+    c.server.handshaking.delete(this);
+    c.server.emit('session', this);
+  }
+
+  private static onSessionClose(this: SecureSession): void {
+    const c = sessionContexts.get(this);
+    if (!c) return;
+    c.server.handshaking.delete(this);
+    c.server.live.delete(this);
   }
 }
 
