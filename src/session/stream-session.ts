@@ -66,8 +66,9 @@ const NO_TRANSPORT_BUFFERS: TransportBuffers = Object.freeze({});
 export class StreamSession {
   private phaseValue: SessionPhase = 'handshake';
   private readonly deframer = new StreamDeframer();
-  private output: Uint8Array[] = [];
-  private events: SessionEvent[] = [];
+  /** Pending output and events; the shared empty `NOTHING` while there are none (an idle session keeps no arrays). */
+  private output: Uint8Array[] = NOTHING;
+  private events: SessionEvent[] = NOTHING;
   private sender: SendDirection | null = null;
   private receiver: ReceiveDirection | null = null;
   private sentClose = false;
@@ -204,16 +205,14 @@ export class StreamSession {
   /** Bytes to write to the transport, in order. Nothing is a shared, frozen empty array. */
   takeOutput(): Uint8Array[] {
     const out = this.output;
-    if (out.length === 0) return NOTHING;
-    this.output = [];
+    this.output = NOTHING;
     return out;
   }
 
   /** Events since the last call, in order. None is a shared, frozen empty array. */
   takeEvents(): SessionEvent[] {
     const ev = this.events;
-    if (ev.length === 0) return NOTHING;
-    this.events = [];
+    this.events = NOTHING;
     return ev;
   }
 
@@ -234,8 +233,8 @@ export class StreamSession {
     if (this.phaseValue === 'failed') return;
     this.phaseValue = 'failed';
     this.failure = error;
-    this.output = [];
-    this.events.push({ type: 'error', error });
+    this.output = NOTHING;
+    this.event({ type: 'error', error });
     this.wipe();
   }
 
@@ -244,6 +243,17 @@ export class StreamSession {
     this.handshake?.wipe();
     this.sender?.wipe();
     this.receiver?.wipe();
+  }
+
+  private event(e: SessionEvent): void {
+    if (this.events === NOTHING) this.events = [];
+    this.events.push(e);
+  }
+
+  /** Queues bytes for the transport. */
+  private queue(chunk: Uint8Array): void {
+    if (this.output === NOTHING) this.output = [];
+    this.output.push(chunk);
   }
 
   private liveHandshake(): Handshake {
@@ -265,7 +275,7 @@ export class StreamSession {
 
   private sealRecord(sender: SendDirection, type: number, plaintext: Uint8Array): void {
     const header = frameHeader(type, sender.sealedLength(plaintext.length));
-    for (const chunk of sender.seal(type, header, plaintext)) this.output.push(chunk);
+    for (const chunk of sender.seal(type, header, plaintext)) this.queue(chunk);
   }
 
   private processFrames(): void {
@@ -292,15 +302,15 @@ export class StreamSession {
       if (frame.type === ContentType.CLOSE) {
         if (plaintext.length !== 0) throw new SealwireError('BAD_RECORD', 'close record with a payload');
         this.receivedClose = true;
-        this.events.push({ type: 'end' });
+        this.event({ type: 'end' });
       } else if (plaintext.length > 0) {
-        this.events.push({ type: 'data', data: plaintext });
+        this.event({ type: 'data', data: plaintext });
       }
     }
   }
 
   private apply(step: HandshakeStep): void {
-    for (const m of step.send) this.output.push(encodeFrame(m.type, m.payload));
+    for (const m of step.send) this.queue(encodeFrame(m.type, m.payload));
     if (!step.established) return;
     const { send, receive, peerPublicKey } = step.established;
     this.sender = new SendDirection(send, this.options.testing);
@@ -310,8 +320,8 @@ export class StreamSession {
     this.phaseValue = 'open';
     this.liveHandshake().wipe();
     this.handshake = null;
-    this.events.push({ type: 'secure', peerPublicKey });
-    for (const d of step.data ?? []) if (d.length > 0) this.events.push({ type: 'data', data: d });
+    this.event({ type: 'secure', peerPublicKey });
+    for (const d of step.data ?? []) if (d.length > 0) this.event({ type: 'data', data: d });
   }
 
   /** Runs `fn`; any throw becomes the session's sticky failure, as a `SealwireError`. */
