@@ -46,6 +46,22 @@ export class SealwireError extends Error {
   }
 }
 
+/**
+ * A `SealwireError` for something a peer or the network did (a reset, a close without the close
+ * record), built without a stack trace: its stack would only show the event-loop callback that
+ * noticed, and Node's `destroy(err)` formats it eagerly, which cost a busy server several percent
+ * of its CPU when clients hang up (BENCHMARKS.md, fourth pass).
+ */
+export function peerError(code: ErrorCode, message: string, options?: { cause?: unknown }): SealwireError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new SealwireError(code, message, options);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** True when `e` is a `SealwireError`, optionally with the given code. */
 export function isSealwireError(e: unknown, code?: ErrorCode): e is SealwireError {
   return e instanceof SealwireError && (code === undefined || e.code === code);

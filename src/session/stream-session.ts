@@ -13,7 +13,7 @@
  * Errors are sticky: the first fatal error is reported once as an `error` event, keys are wiped,
  * pending output is dropped, and the session ignores further input.
  */
-import { SealwireError, asSealwireError } from '../errors.js';
+import { SealwireError, asSealwireError, peerError } from '../errors.js';
 import type { PublicKey } from '../keys/key.js';
 import { ContentType, isRecordType } from '../record/content-type.js';
 import { ReceiveDirection, SendDirection, type DirectionTestingOptions } from '../record/direction.js';
@@ -148,11 +148,9 @@ export class StreamSession {
   receiveEnd(): void {
     if (this.phaseValue === 'failed') return;
     if (this.phaseValue === 'handshake') {
-      this.fail(
-        new SealwireError('HANDSHAKE_FAILED', `the peer closed the connection during the handshake, while we waited for ${this.awaiting()}`),
-      );
+      this.fail(peerError('HANDSHAKE_FAILED', `the peer closed the connection during the handshake, while we waited for ${this.awaiting()}`));
     } else if (!this.receivedClose || this.deframer.pending > 0) {
-      this.fail(new SealwireError('TRUNCATED', 'the stream ended without the peer\'s close record: the session may have been cut short'));
+      this.fail(peerError('TRUNCATED', 'the stream ended without the peer\'s close record: the session may have been cut short'));
     }
   }
 

@@ -16,7 +16,7 @@
  * - The handshake deadline, with a timer that passes the time into the core.
  */
 import { Duplex } from 'node:stream';
-import { SealwireError } from '../errors.js';
+import { SealwireError, peerError } from '../errors.js';
 import type { PublicKey } from '../keys/key.js';
 import type { SuiteName } from '../session/handshake.js';
 import type { StreamSession } from '../session/stream-session.js';
@@ -259,7 +259,7 @@ export class SecureSession extends Duplex {
   socketError(err: Error): void {
     if (this.destroyed) return;
     const code = (err as NodeJS.ErrnoException).code;
-    this.destroy(new SealwireError('IO', `connection error${code ? ` (${code})` : ''}: ${err.message}`, { cause: err }));
+    this.destroy(peerError('IO', `connection error${code ? ` (${code})` : ''}: ${err.message}`, { cause: err }));
   }
 
   /** @internal */

@@ -196,3 +196,27 @@ describe('session/stream-session with the box suite', () => {
     expect(Buffer.concat(a.wire.server).equals(Buffer.concat(b.wire.server))).toBe(true);
   });
 });
+
+describe('session/stream-session: errors a peer causes', () => {
+  it('reports truncation and a close during the handshake as SealwireErrors without a stack trace', () => {
+    const { s } = openServer();
+    s.takeEvents();
+    s.receiveEnd();
+    const [ev] = s.takeEvents();
+    expect(ev?.type).toBe('error');
+    const err = ev?.type === 'error' ? ev.error : null;
+    expect(err).toBeInstanceOf(SealwireError);
+    expect(err?.code).toBe('TRUNCATED');
+    // Only the message line: no frames to format for every client that hangs up.
+    expect(err?.stack?.split('\n')).toEqual([`SealwireError: ${err?.message}`]);
+    const h = new StreamSession(new FakeHandshake('server'), { now: 0 });
+    h.start();
+    h.receiveEnd();
+    const e2 = h.takeEvents().find((e) => e.type === 'error');
+    expect(e2?.type === 'error' && e2.error.code).toBe('HANDSHAKE_FAILED');
+    expect(e2?.type === 'error' && e2.error.stack?.includes('\n    at ')).toBe(false);
+    // Errors of our own making keep their stack.
+    expect(new SealwireError('INVALID_ARGUMENT', 'x').stack).toContain('\n    at ');
+    expect(Error.stackTraceLimit).toBeGreaterThan(0);
+  });
+});
