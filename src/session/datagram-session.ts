@@ -45,11 +45,13 @@ import {
   isHandshakeType,
   readHandshakeDatagram,
 } from '../record/datagram.js';
-import { MAX_DATAGRAM_PLAINTEXT, Reassembler, fragment, type ReassemblyLimits } from '../record/fragment.js';
+import { MAX_DATAGRAM_PLAINTEXT, Reassembler, fragmentCount, writeFragment, type ReassemblyLimits } from '../record/fragment.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../record/limits.js';
 import type { DatagramProfile, Handshake, HandshakeMessage, HandshakeStep } from './handshake.js';
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** Where fragments are written before sealing: shared, as sealing copies them out at once. */
+const fragmentScratch = new Uint8Array(MAX_DATAGRAM_PLAINTEXT);
 export const DEFAULT_KEEPALIVE_MS = 15_000;
 export const INITIAL_RTO_MS = 250;
 export const MAX_RTO_MS = 2_000;
@@ -248,8 +250,10 @@ export class DatagramSession {
       this.lastSent = now;
       return d;
     }
+    const count = fragmentCount(message);
     const id = this.messageId++;
-    for (const f of fragment(message, id)) this.push(sender.seal(DatagramType.FRAGMENT, f), now);
+    // Each fragment is written into one scratch buffer and sealed (copied into its record) at once.
+    for (let i = 0; i < count; i++) this.push(sender.seal(DatagramType.FRAGMENT, writeFragment(fragmentScratch, message, id, i, count)), now);
     return null;
   }
 
