@@ -351,4 +351,16 @@ describe('what an idle server session keeps', () => {
     net.deliver();
     expect(net.serverSteps.at(-1)!.replies.length).toBe(0);
   });
+
+  it('keeps nothing that pins a shared 8 KiB Buffer pool (the client key, the last flight)', () => {
+    const net = new DatagramNet(serverOptions());
+    openClient(net, 'pins');
+    const entry = [...net.server.entries()][0]!;
+    // Before: the key was a 32-byte slice of Buffer's pool, keeping all 8 KiB (and the garbage of
+    // several handshakes in it) alive for the whole session.
+    expect(entry.session.peerPublicKey!.bytes.buffer.byteLength).toBe(32);
+    const flight = (entry.session as unknown as { lastFlight: Uint8Array[] | null }).lastFlight!;
+    expect(flight.length).toBeGreaterThan(0);
+    for (const d of flight) expect(d.buffer.byteLength).toBe(d.length);
+  });
 });
