@@ -47,7 +47,10 @@ export class PublicKey {
    * of that type, or an RSA key outside 2048..8192 bits.
    */
   static fromBytes(type: KeyType, bytes: Uint8Array): PublicKey {
-    const copy = Buffer.from(bytes);
+    // A peer's key lives as long as its session: in memory of its own, since a slice of Buffer's
+    // shared 8 KiB pool would keep the whole pool alive (UDP memory per idle session).
+    const copy = Buffer.alloc(bytes.length);
+    copy.set(bytes);
     if (type === 'x25519') {
       if (copy.length !== X25519_KEY_SIZE) {
         throw new SealwireError('BAD_KEY', `X25519 public key must be ${X25519_KEY_SIZE} bytes, got ${copy.length}`);

@@ -17,16 +17,17 @@
  * A suite whose seed fixes the record format (sid) may write `cid ‖ seq` in its cipher instead
  * (`recordHeader: 'cipher'`): the bytes on the wire are laid out the same way.
  *
- * Sending reuses the stream layer's `SendDirection` (sequence, key epochs, hard limit). Receiving
- * opens at any sequence number inside the replay window and moves the window only after the
- * record authenticates. Keys turn over at the same epoch boundaries as on streams; the receiver
- * keeps the current epoch's cipher and derives the next one when a record from it arrives.
+ * Sequence numbers are numbers, not bigints (`DATAGRAM_SEQUENCE_LIMIT`): the per-record path
+ * allocates one buffer (the datagram) and the one bigint the cipher takes. Receiving opens at any
+ * sequence number inside the replay window and moves the window only after the record
+ * authenticates. Keys turn over at the same epoch boundaries as on streams; the receiver keeps the
+ * current epoch's cipher and derives the next one when a record from it arrives.
  */
 import { SealwireError } from '../errors.js';
+import type { Allocate } from './buffers.js';
 import type { RecordCipher } from './cipher.js';
-import { SendDirection, checkReceivedPlaintext } from './direction.js';
-import { SEQUENCE_HARD_LIMIT } from './limits.js';
-import { ReplayWindow } from './replay-window.js';
+import { MAX_PLAINTEXT } from './limits.js';
+import { MAX_WINDOW_SEQUENCE, ReplayWindow } from './replay-window.js';
 
 export const CONNECTION_ID_SIZE = 8;
 /** type ‖ connection id */
@@ -120,46 +121,167 @@ export function encodeNotice(type: number, cid: Uint8Array): Buffer {
  */
 export type RecordHeaderMode = 'layer' | 'cipher';
 
-/** Seals records for one direction of a datagram session. */
-export class DatagramSender {
-  private readonly direction: SendDirection;
-  private readonly header: Buffer;
+/**
+ * Datagram sequence numbers are JavaScript numbers (exact below 2^53): records are numbered
+ * 0 … 2^53 − 2. A sender stops at this limit (`LIMIT`, the session must end), and a receiver refuses
+ * it and anything above (`REPLAY`) before decrypting, as streams do at 2^64 − 1 (record/limits.ts).
+ * The wire still carries 64 bits; 2^53 records take 28 years at 10 million records a second.
+ */
+export const DATAGRAM_SEQUENCE_LIMIT = MAX_WINDOW_SEQUENCE;
+const TWO_32 = 0x1_0000_0000;
+/** The high 32 bits of the last sequence number below 2^53. */
+const MAX_HIGH_WORD = 0x1f_ffff;
 
-  constructor(cipher: RecordCipher, cid: Uint8Array, private readonly mode: RecordHeaderMode = 'layer') {
+/** A cipher's `recordsPerKey` as a number (Infinity when no datagram session can reach it). */
+function recordsPerKey(cipher: RecordCipher): number {
+  const n = cipher.recordsPerKey;
+  if (typeof n !== 'bigint' || n < 1n) {
+    throw new SealwireError('INVALID_ARGUMENT', `record cipher's recordsPerKey must be a positive bigint, got ${String(n)}`);
+  }
+  return n > BigInt(DATAGRAM_SEQUENCE_LIMIT) ? Infinity : Number(n);
+}
+
+/** Where `seq`'s key epoch ends: the next multiple of `perKey` above it. */
+function epochEndOf(seq: number, perKey: number): number {
+  return perKey === Infinity ? Infinity : seq - (seq % perKey) + perKey;
+}
+
+export interface DatagramSenderOptions {
+  /**
+   * Where records are built: a transport that sends each record at once passes its send buffers
+   * (transport/udp.ts), so the record is sealed straight into the memory handed to the socket.
+   * Default: a fresh buffer per record.
+   */
+  readonly allocate?: Allocate;
+  /** Test seam: the first sequence number (to start near an epoch or the limit). Never set outside tests. */
+  readonly initialSequenceForTestingOnly?: number;
+}
+
+/**
+ * Seals records for one direction of a datagram session: the sequence number (a number, see
+ * `DATAGRAM_SEQUENCE_LIMIT`), its key epochs (every `recordsPerKey` records the cipher turns over
+ * to `cipher.next()`, as on streams) and its limit. One buffer per record, no other allocation
+ * than the sequence number the cipher takes as a bigint.
+ */
+export class DatagramSender {
+  private cipher: RecordCipher | null;
+  private seq: number;
+  private epochEnd: number;
+  private readonly header: Buffer;
+  private readonly allocate: Allocate | undefined;
+
+  constructor(
+    cipher: RecordCipher,
+    cid: Uint8Array,
+    private readonly mode: RecordHeaderMode = 'layer',
+    options: DatagramSenderOptions = {},
+  ) {
     if (cid.length !== CONNECTION_ID_SIZE) throw new SealwireError('INVALID_ARGUMENT', 'connection id must be 8 bytes');
-    this.direction = new SendDirection(cipher);
+    const seq = options.initialSequenceForTestingOnly ?? 0;
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new SealwireError('INVALID_ARGUMENT', 'initial sequence number out of range');
+    this.cipher = cipher;
+    this.seq = seq;
+    this.epochEnd = epochEndOf(seq, recordsPerKey(cipher));
+    this.allocate = options.allocate;
     this.header = Buffer.alloc(mode === 'layer' ? RECORD_HEADER_SIZE : 1);
     if (mode === 'layer') this.header.set(cid, 1);
   }
 
   get overhead(): number {
-    return (this.mode === 'layer' ? RECORD_HEADER_SIZE : 1) + this.direction.overhead;
+    return (this.mode === 'layer' ? RECORD_HEADER_SIZE : 1) + this.live().overhead;
   }
 
-  get sequence(): bigint {
-    return this.direction.sequence;
+  /** The sequence number of the next record. */
+  get sequence(): number {
+    return this.seq;
   }
 
-  /** One complete datagram: header ‖ sealed body. Throws `LIMIT` at the sequence hard limit. */
+  /**
+   * One complete datagram: header ‖ sealed body. Throws `LIMIT` at `DATAGRAM_SEQUENCE_LIMIT` and
+   * `CLOSED` once wiped.
+   */
   seal(type: number, plaintext: Uint8Array): Uint8Array {
-    this.header[0] = type;
-    if (this.mode === 'layer') this.header.writeBigUInt64BE(this.direction.sequence, DATAGRAM_PREFIX_SIZE);
-    const chunks = this.direction.seal(type, this.header, plaintext);
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    const seq = this.seq;
+    if (seq >= DATAGRAM_SEQUENCE_LIMIT) {
+      throw new SealwireError('LIMIT', 'datagram sequence number reached its limit (2^53 - 1); the session must end');
+    }
+    let cipher = this.live();
+    if (seq >= this.epochEnd) cipher = this.turnOver(cipher);
+    const header = this.header;
+    header[0] = type;
+    if (this.mode === 'layer') {
+      // Big-endian u64 from two 32-bit words; `>>>` takes a number mod 2^32, exact for integers.
+      const low = seq >>> 0;
+      const high = (seq - low) / TWO_32;
+      const p = DATAGRAM_PREFIX_SIZE;
+      header[p] = high >>> 24;
+      header[p + 1] = high >>> 16;
+      header[p + 2] = high >>> 8;
+      header[p + 3] = high;
+      header[p + 4] = low >>> 24;
+      header[p + 5] = low >>> 16;
+      header[p + 6] = low >>> 8;
+      header[p + 7] = low;
+    }
+    const chunks = cipher.seal(type, BigInt(seq), header, plaintext, this.allocate);
+    this.seq = seq + 1;
+    return chunks.length === 1 ? chunks[0]! : joinChunks(chunks, this.allocate);
   }
 
   wipe(): void {
-    this.direction.wipe();
+    this.cipher?.wipe();
+    this.cipher = null;
+  }
+
+  private live(): RecordCipher {
+    if (!this.cipher) throw new SealwireError('CLOSED', 'record direction is closed');
+    return this.cipher;
+  }
+
+  /** The next key epoch: the cipher derived from the current one, which is wiped. */
+  private turnOver(cipher: RecordCipher): RecordCipher {
+    const next = cipher.next();
+    const perKey = recordsPerKey(next);
+    cipher.wipe();
+    this.cipher = next;
+    this.epochEnd += perKey;
+    return next;
   }
 }
 
-/** Opens records of the peer's direction, in any order, each sequence number once. */
+/** A record a cipher returned in several chunks (sid), as one datagram. */
+function joinChunks(chunks: Uint8Array[], allocate: Allocate | undefined): Uint8Array {
+  if (!allocate) return Buffer.concat(chunks);
+  let size = 0;
+  for (const c of chunks) size += c.length;
+  const out = allocate(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Why `DatagramReceiver.receive` returned null. */
+export type DropReason = 'REPLAY' | 'BAD_RECORD' | 'TOO_LARGE' | 'CLOSED';
+
+/**
+ * Opens records of the peer's direction, in any order, each sequence number once. Records of the
+ * current key epoch and of the next one open (the next cipher is derived when its first record
+ * arrives, and replaces the current one once a record under it authenticates).
+ */
 export class DatagramReceiver {
   private readonly window = new ReplayWindow();
   private cipher: RecordCipher | null;
   private nextCipher: RecordCipher | null = null;
-  private epoch = 0n;
-  private readonly perKey: bigint;
+  /** The current key epoch: sequence numbers epochStart … epochEnd − 1. */
+  private epochStart: number;
+  private epochEnd: number;
+  private readonly perKey: number;
+  /** What the last `receive` that returned null found, and the record's sequence number (-1: over the limit). */
+  private dropped: DropReason = 'BAD_RECORD';
+  private droppedSeq = -1;
 
   /**
    * `inPlace`: the caller gives up each datagram to `open`, which may then decrypt over it (the UDP
@@ -171,44 +293,65 @@ export class DatagramReceiver {
     private readonly inPlace = false,
   ) {
     this.cipher = cipher;
-    this.perKey = cipher.recordsPerKey;
+    this.perKey = recordsPerKey(cipher);
+    this.epochStart = 0;
+    this.epochEnd = this.perKey;
   }
 
   /**
    * Opens a whole record datagram (header included; its length is checked by the caller to be at
-   * least `RECORD_HEADER_SIZE`). Returns the plaintext, or throws `REPLAY` (seen or too old, before
-   * any decryption), `BAD_RECORD` (does not authenticate) or `TOO_LARGE` (plaintext over
-   * `MAX_PLAINTEXT`, the limit on every record). The window moves only on success.
+   * least `RECORD_HEADER_SIZE`). Returns the plaintext, or throws `REPLAY` (seen, too old or at the
+   * sequence limit, before any decryption), `BAD_RECORD` (does not authenticate) or `TOO_LARGE`
+   * (plaintext over `MAX_PLAINTEXT`, the limit on every record). The window moves only on success.
    */
   open(datagram: Uint8Array): Uint8Array {
+    const plaintext = this.receive(datagram);
+    if (plaintext === null) throw this.dropError();
+    return plaintext;
+  }
+
+  /**
+   * `open` without exceptions, for the per-record path (a flood of forged records costs a failed
+   * decryption each, not an exception each): the plaintext, or null with the reason in
+   * `dropReason`.
+   */
+  receive(datagram: Uint8Array): Uint8Array | null {
     const cipher = this.cipher;
-    if (!cipher) throw new SealwireError('CLOSED', 'record direction is closed');
-    const view = Buffer.isBuffer(datagram) ? datagram : Buffer.from(datagram.buffer, datagram.byteOffset, datagram.byteLength);
-    const type = view[0]!;
-    const seq = view.readBigUInt64BE(DATAGRAM_PREFIX_SIZE);
-    if (seq >= SEQUENCE_HARD_LIMIT || !this.window.mayAccept(seq)) {
-      throw new SealwireError('REPLAY', `record ${seq} already received or behind the replay window`);
-    }
-    const epoch = seq / this.perKey;
+    if (!cipher) return this.drop('CLOSED', -1);
+    const d = datagram;
+    const type = d[0]!;
+    const high = ((d[DATAGRAM_PREFIX_SIZE]! << 24) | (d[DATAGRAM_PREFIX_SIZE + 1]! << 16) | (d[DATAGRAM_PREFIX_SIZE + 2]! << 8) | d[DATAGRAM_PREFIX_SIZE + 3]!) >>> 0;
+    if (high > MAX_HIGH_WORD) return this.drop('REPLAY', -1);
+    const low = ((d[DATAGRAM_PREFIX_SIZE + 4]! << 24) | (d[DATAGRAM_PREFIX_SIZE + 5]! << 16) | (d[DATAGRAM_PREFIX_SIZE + 6]! << 8) | d[DATAGRAM_PREFIX_SIZE + 7]!) >>> 0;
+    const seq = high * TWO_32 + low;
+    if (seq >= DATAGRAM_SEQUENCE_LIMIT) return this.drop('REPLAY', -1);
+    if (!this.window.mayAccept(seq)) return this.drop('REPLAY', seq);
     let c: RecordCipher;
-    if (epoch === this.epoch) c = cipher;
-    else if (epoch === this.epoch + 1n) c = this.nextCipher ??= cipher.next();
-    else throw new SealwireError('BAD_RECORD', `record ${seq} is from a key epoch this side does not hold`);
+    if (seq >= this.epochStart && seq < this.epochEnd) c = cipher;
+    else if (seq >= this.epochEnd && seq - this.epochEnd < this.perKey) c = this.nextCipher ??= cipher.next();
+    else return this.drop('BAD_RECORD', seq); // an epoch whose key this side no longer (or not yet) holds
     const split = this.mode === 'layer' ? RECORD_HEADER_SIZE : 1;
-    const header = view.subarray(0, split);
-    const body = view.subarray(split);
-    const plaintext = this.inPlace && c.openInPlace ? c.openInPlace(type, seq, header, body) : c.open(type, seq, header, body);
-    if (plaintext === null) throw new SealwireError('BAD_RECORD', `record ${seq} failed authentication (tampered, or from another session)`);
-    checkReceivedPlaintext(plaintext, seq);
+    const header = d.subarray(0, split);
+    const body = d.subarray(split);
+    const big = BigInt(seq);
+    const plaintext = this.inPlace && c.openInPlace ? c.openInPlace(type, big, header, body) : c.open(type, big, header, body);
+    if (plaintext === null) return this.drop('BAD_RECORD', seq);
+    if (plaintext.length > MAX_PLAINTEXT) return this.drop('TOO_LARGE', seq);
     this.window.accept(seq);
     if (c !== cipher) {
       // The peer moved to the next key: the old one goes (records still in flight under it are lost).
       cipher.wipe();
       this.cipher = c;
       this.nextCipher = null;
-      this.epoch = epoch;
+      this.epochStart = this.epochEnd;
+      this.epochEnd += this.perKey;
     }
     return plaintext;
+  }
+
+  /** Why the last `receive` returned null. */
+  get dropReason(): DropReason {
+    return this.dropped;
   }
 
   wipe(): void {
@@ -216,5 +359,27 @@ export class DatagramReceiver {
     this.nextCipher?.wipe();
     this.cipher = null;
     this.nextCipher = null;
+  }
+
+  private drop(reason: DropReason, seq: number): null {
+    this.dropped = reason;
+    this.droppedSeq = seq;
+    return null;
+  }
+
+  /** The error `open` throws for the last drop. */
+  private dropError(): SealwireError {
+    const seq = this.droppedSeq;
+    const record = seq < 0 ? 'record' : `record ${seq}`;
+    switch (this.dropped) {
+      case 'CLOSED':
+        return new SealwireError('CLOSED', 'record direction is closed');
+      case 'REPLAY':
+        return new SealwireError('REPLAY', seq < 0 ? 'record sequence number at or over the datagram limit (2^53 - 1)' : `${record} already received or behind the replay window`);
+      case 'TOO_LARGE':
+        return new SealwireError('TOO_LARGE', `${record} carries more than ${MAX_PLAINTEXT} plaintext bytes`);
+      case 'BAD_RECORD':
+        return new SealwireError('BAD_RECORD', `${record} failed authentication (tampered, from another session, or from a key epoch this side does not hold)`);
+    }
   }
 }

@@ -20,20 +20,36 @@ export const FRAGMENT_CHUNK = MAX_DATAGRAM_PLAINTEXT - FRAGMENT_HEADER_SIZE;
 export const MAX_MESSAGE = 64 * 1024;
 const MAX_FRAGMENTS = Math.ceil(MAX_MESSAGE / FRAGMENT_CHUNK);
 
-/** Cuts `message` into fragment plaintexts (only for messages above MAX_DATAGRAM_PLAINTEXT). */
-export function fragment(message: Uint8Array, id: number): Buffer[] {
+/** How many fragments `message` takes; throws `TOO_LARGE` above MAX_MESSAGE. */
+export function fragmentCount(message: Uint8Array): number {
   if (message.length > MAX_MESSAGE) throw new SealwireError('TOO_LARGE', `message of ${message.length} bytes; the limit is ${MAX_MESSAGE}`);
-  const count = Math.ceil(message.length / FRAGMENT_CHUNK);
+  return Math.ceil(message.length / FRAGMENT_CHUNK);
+}
+
+/**
+ * Writes fragment `index` of `count` of `message` into `into` (at least `MAX_DATAGRAM_PLAINTEXT`
+ * bytes) and returns the fragment plaintext, a view of `into`: a sender seals it at once and
+ * writes the next fragment over it (no buffer per fragment).
+ */
+export function writeFragment(into: Uint8Array, message: Uint8Array, id: number, index: number, count: number): Uint8Array {
+  const chunk = message.subarray(index * FRAGMENT_CHUNK, (index + 1) * FRAGMENT_CHUNK);
+  into[0] = id >>> 24;
+  into[1] = id >>> 16;
+  into[2] = id >>> 8;
+  into[3] = id;
+  into[4] = index >>> 8;
+  into[5] = index;
+  into[6] = count >>> 8;
+  into[7] = count;
+  into.set(chunk, FRAGMENT_HEADER_SIZE);
+  return into.subarray(0, FRAGMENT_HEADER_SIZE + chunk.length);
+}
+
+/** Cuts `message` into fragment plaintexts, each its own buffer (only for messages above MAX_DATAGRAM_PLAINTEXT). */
+export function fragment(message: Uint8Array, id: number): Buffer[] {
+  const count = fragmentCount(message);
   const out: Buffer[] = [];
-  for (let i = 0; i < count; i++) {
-    const chunk = message.subarray(i * FRAGMENT_CHUNK, (i + 1) * FRAGMENT_CHUNK);
-    const f = Buffer.allocUnsafe(FRAGMENT_HEADER_SIZE + chunk.length);
-    f.writeUInt32BE(id >>> 0, 0);
-    f.writeUInt16BE(i, 4);
-    f.writeUInt16BE(count, 6);
-    f.set(chunk, FRAGMENT_HEADER_SIZE);
-    out.push(f);
-  }
+  for (let i = 0; i < count; i++) out.push(Buffer.from(writeFragment(Buffer.allocUnsafe(MAX_DATAGRAM_PLAINTEXT), message, id, i, count)));
   return out;
 }
 

@@ -17,6 +17,11 @@
  * - **Silence toward the peer**: bad datagrams are dropped; the only answers to unauthenticated
  *   input are the handshake's own replies and the 9-byte "handshake again" notice for a record
  *   with an unknown id (never larger than that record).
+ *
+ * The per-message path: with an `onMessage` handler set, a session's messages go to it directly
+ * (the entry is the session's `MessageSink`; the session's address moves first), and
+ * `sendMessage` returns the datagram of a small message for the transport to send at once. The
+ * last session routed to is remembered, so a run of datagrams for one session skips the map.
  */
 import { SealwireError, asSealwireError } from '../errors.js';
 import {
@@ -30,7 +35,8 @@ import {
   isDatagramRecordType,
   isHandshakeType,
 } from '../record/datagram.js';
-import { DatagramSession, type DatagramEvent, type ReceiveResult } from './datagram-session.js';
+import type { Allocate } from '../record/buffers.js';
+import { DatagramSession, type DatagramEvent, type MessageSink, type ReceiveResult } from './datagram-session.js';
 import type { Handshake, ServerConfig, StatelessServer, Suite } from './handshake.js';
 
 /** At most this many failed-handshake reports a second (the rest are counted). */
@@ -55,6 +61,8 @@ export interface DatagramServerOptions {
   readonly maxSessions?: number;
   /** See `DatagramSessionOptions.datagramsOwned`. */
   readonly datagramsOwned?: boolean;
+  /** See `DatagramSessionOptions.allocate`: where records the transport sends at once are sealed. */
+  readonly allocate?: Allocate;
 }
 
 /** One session as the endpoint sees it. */
@@ -70,6 +78,29 @@ export interface SessionEntry {
   due: number;
 }
 
+/** Receives each message of an established session (see `DatagramServer.onMessage`). */
+export type MessageHandler = (entry: SessionEntry, data: Uint8Array) => void;
+
+/** The endpoint's entry: also its session's message sink, so a message needs no event object. */
+class Entry implements SessionEntry, MessageSink {
+  halfOpen = true;
+  due = Infinity;
+  readonly firstAddress: string;
+
+  constructor(
+    readonly id: string,
+    readonly session: DatagramSession,
+    public address: PeerAddress,
+    private readonly server: DatagramServer,
+  ) {
+    this.firstAddress = address.address;
+  }
+
+  message(data: Uint8Array): void {
+    this.server.deliver(this, data);
+  }
+}
+
 export type EndpointEvent =
   | { readonly type: 'session'; readonly entry: SessionEntry }
   | { readonly type: 'handshakeError'; readonly error: SealwireError; readonly from: PeerAddress }
@@ -81,7 +112,18 @@ export interface Outgoing {
 }
 
 export class DatagramServer {
+  /**
+   * Takes every message of an established session directly (no `sessionEvent` object), once the
+   * events before it have been taken. Unset: messages are `sessionEvent`s like everything else.
+   */
+  onMessage: MessageHandler | null = null;
   private readonly sessions = new Map<string, SessionEntry>();
+  /** The entry the last datagram went to, and its connection id as two 32-bit words. */
+  private recent: SessionEntry | null = null;
+  private recentHigh = 0;
+  private recentLow = 0;
+  /** The source of the datagram being processed (a session's address moves to it on authentication). */
+  private from: PeerAddress | null = null;
   private readonly perAddress = new Map<string, number>();
   private halfOpen = 0;
   /** Half-open entries, oldest first (a Set keeps insertion order): the first to go at the bound. */
@@ -131,23 +173,37 @@ export class DatagramServer {
     return this.sessions.values();
   }
 
-  /** Routes one datagram. Returns the session it reached, or null. Never throws. */
+  /**
+   * Routes one datagram. Returns the session it reached, or null. Never throws (unless the
+   * `onMessage` handler does).
+   */
   receive(d: Uint8Array, from: PeerAddress, now: number): SessionEntry | null {
     this.lastResult = 'unrouted';
     this.clock = now;
     if (d.length < DATAGRAM_PREFIX_SIZE) return null;
     const type = d[0]!;
-    const id = Buffer.isBuffer(d) ? d.toString('latin1', 1, DATAGRAM_PREFIX_SIZE) : Buffer.from(d.buffer, d.byteOffset + 1, CONNECTION_ID_SIZE).toString('latin1');
-    let entry = this.sessions.get(id);
-    if (!entry) {
-      if (isHandshakeType(type)) entry = this.create(d, id, from, now);
-      else if (isDatagramRecordType(type) && d.length >= RECORD_HEADER_SIZE) {
-        const again = this.options.suite.datagram?.handshakeAgainType ?? DatagramType.HANDSHAKE_AGAIN;
-        this.output.push({ to: from, data: encodeNotice(again, d.subarray(1, DATAGRAM_PREFIX_SIZE)) });
+    const high = ((d[1]! << 24) | (d[2]! << 16) | (d[3]! << 8) | d[4]!) >>> 0;
+    const low = ((d[5]! << 24) | (d[6]! << 16) | (d[7]! << 8) | d[8]!) >>> 0;
+    let entry: SessionEntry | undefined;
+    if (this.recent !== null && high === this.recentHigh && low === this.recentLow) entry = this.recent;
+    else {
+      const id = Buffer.isBuffer(d) ? d.toString('latin1', 1, DATAGRAM_PREFIX_SIZE) : Buffer.from(d.buffer, d.byteOffset + 1, CONNECTION_ID_SIZE).toString('latin1');
+      entry = this.sessions.get(id);
+      if (!entry) {
+        if (isHandshakeType(type)) entry = this.create(d, id, from, now);
+        else if (isDatagramRecordType(type) && d.length >= RECORD_HEADER_SIZE) {
+          const again = this.options.suite.datagram?.handshakeAgainType ?? DatagramType.HANDSHAKE_AGAIN;
+          this.output.push({ to: from, data: encodeNotice(again, d.subarray(1, DATAGRAM_PREFIX_SIZE)) });
+        }
+        return entry ?? null;
       }
-      return entry ?? null;
+      this.recent = entry;
+      this.recentHigh = high;
+      this.recentLow = low;
     }
+    this.from = from;
     const result = entry.session.receive(d, now);
+    this.from = null;
     this.lastResult = result;
     if (result === 'authenticated' || result === 'established') {
       entry.address = from;
@@ -156,6 +212,17 @@ export class DatagramServer {
       this.flush(entry, from, d.length);
     }
     return entry;
+  }
+
+  /**
+   * A message of `entry`'s session, straight from its `receive` (the entry is the session's
+   * `MessageSink`): the record authenticated, so the session's address moves to its source first.
+   * @internal
+   */
+  deliver(entry: SessionEntry, data: Uint8Array): void {
+    if (this.from !== null) entry.address = this.from;
+    if (this.onMessage !== null && this.events.length === 0 && !entry.halfOpen) this.onMessage(entry, data);
+    else this.events.push({ type: 'sessionEvent', entry, event: { type: 'message', data } });
   }
 
   /** Runs every session whose timeout is due. */
@@ -172,6 +239,19 @@ export class DatagramServer {
   send(entry: SessionEntry, message: Uint8Array, now: number): void {
     entry.session.send(message, now);
     this.flush(entry, entry.address, Infinity);
+  }
+
+  /**
+   * `send`, returning the datagram of a message that fits one, for the transport to send to
+   * `entry.address` at once (see `DatagramSession.sealMessage`); a larger message goes to
+   * `takeOutput` as fragments, and null is returned. Throws as `send` does.
+   */
+  sendMessage(entry: SessionEntry, message: Uint8Array, now: number): Uint8Array | null {
+    // (A datagram returned moves the keepalive later: `due` may now be early, which costs one
+    // idle `handleTimeout` call at most.)
+    const d = entry.session.sealMessage(message, now);
+    if (d === null) this.flush(entry, entry.address, Infinity);
+    return d;
   }
 
   close(entry: SessionEntry, now: number): void {
@@ -269,6 +349,7 @@ export class DatagramServer {
       keepaliveMs: o.keepaliveMs,
       profile: o.suite.datagram,
       datagramsOwned: o.datagramsOwned,
+      allocate: o.allocate,
     });
     session.start(now);
     const result = session.receive(d, now);
@@ -285,7 +366,8 @@ export class DatagramServer {
       session.fail(new SealwireError('HANDSHAKE_FAILED', 'dropped'));
       return undefined;
     }
-    const entry: SessionEntry = { id, session, address: from, firstAddress: from.address, halfOpen: true, due: Infinity };
+    const entry = new Entry(id, session, from, this);
+    session.messageSink = entry;
     this.sessions.set(id, entry);
     this.halfOpen++;
     this.halfOpenEntries.add(entry);
@@ -321,7 +403,7 @@ export class DatagramServer {
         if (budget !== Infinity) this.reject(s.connectionId, to);
       } else {
         if (event.type === 'close') {
-          this.sessions.delete(entry.id);
+          this.forget(entry);
           if (entry.halfOpen) {
             // Never given to the application: a failed handshake, reported as one.
             this.leaveHalfOpen(entry);
@@ -368,11 +450,16 @@ export class DatagramServer {
     oldest.session.takeOutput(); // nothing is sent for it
     oldest.session.takeEvents(); // reported below, at most once a second (a flood must not flood the log)
     this.leaveHalfOpen(oldest);
-    this.sessions.delete(oldest.id);
+    this.forget(oldest);
     if (now - this.lastLimitReport >= 1000) {
       this.lastLimitReport = now;
       this.events.push({ type: 'handshakeError', error: new SealwireError('LIMIT', `too many handshakes in progress (limit ${this.maxHandshakes} per server); the oldest are dropped`), from: oldest.address });
     }
+  }
+
+  private forget(entry: SessionEntry): void {
+    this.sessions.delete(entry.id);
+    if (this.recent === entry) this.recent = null;
   }
 
   private leaveHalfOpen(entry: SessionEntry): void {

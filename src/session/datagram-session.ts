@@ -21,9 +21,19 @@
  *   record that does not authenticate or repeats is dropped; the session goes on.
  * - Silence: a handshake deadline; once open, an idle timeout (no authenticated record) and a
  *   keepalive record whenever this side has sent nothing for a while.
+ *
+ * The per-record path is lean (docs/ARCHITECTURE.md, "UDP per-record path"): `sealMessage` returns
+ * the one datagram of a small message for the caller to send at once, sealed into the caller's
+ * buffer (`allocate`); a received DATA record goes straight to an attached `MessageSink` instead of
+ * an event object; no exception, closure or bigint arithmetic per record. What an open, idle
+ * session keeps is small: the handshake is dropped once it has produced the keys, and the server's
+ * last flight (kept to answer a repeated last message) goes with the first authenticated record,
+ * or one handshake timeout after the session opened.
  */
 import { SealwireError, asSealwireError } from '../errors.js';
+import { blake2b } from '../crypto/box.js';
 import type { PublicKey } from '../keys/key.js';
+import type { Allocate } from '../record/buffers.js';
 import {
   CONNECTION_ID_SIZE,
   DATAGRAM_PREFIX_SIZE,
@@ -32,15 +42,16 @@ import {
   DatagramType,
   RECORD_HEADER_SIZE,
   encodeHandshakeDatagram,
-  isDatagramRecordType,
   isHandshakeType,
   readHandshakeDatagram,
 } from '../record/datagram.js';
-import { MAX_DATAGRAM_PLAINTEXT, Reassembler, fragment, type ReassemblyLimits } from '../record/fragment.js';
+import { MAX_DATAGRAM_PLAINTEXT, Reassembler, fragmentCount, writeFragment, type ReassemblyLimits } from '../record/fragment.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../record/limits.js';
 import type { DatagramProfile, Handshake, HandshakeMessage, HandshakeStep } from './handshake.js';
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** Where fragments are written before sealing: shared, as sealing copies them out at once. */
+const fragmentScratch = new Uint8Array(MAX_DATAGRAM_PLAINTEXT);
 export const DEFAULT_KEEPALIVE_MS = 15_000;
 export const INITIAL_RTO_MS = 250;
 export const MAX_RTO_MS = 2_000;
@@ -56,6 +67,15 @@ export type DatagramEvent =
   | { readonly type: 'notice'; readonly kind: 'error' | 'handshake-again' };
 
 export type ReceiveResult = 'authenticated' | 'established' | 'handshake' | 'dropped';
+
+/**
+ * Takes received messages straight from `receive`, in order, instead of `message` events (one
+ * direct call per message, no event object). Attached by a transport once the application has
+ * the session; while other events wait in `takeEvents`, messages queue behind them as events.
+ */
+export interface MessageSink {
+  message(data: Uint8Array): void;
+}
 
 export interface DatagramSessionOptions {
   /** Current time in milliseconds (monotonic); starts the handshake deadline. */
@@ -74,12 +94,25 @@ export interface DatagramSessionOptions {
    * decrypted in place (the UDP transport: every datagram is a fresh buffer). Default false.
    */
   readonly datagramsOwned?: boolean;
+  /**
+   * Where records are sealed (see `DatagramSenderOptions.allocate`): a transport that sends each
+   * datagram as soon as it takes it passes its send buffers. Default: a fresh buffer per record.
+   */
+  readonly allocate?: Allocate;
 }
 
 export type DatagramPhase = 'handshake' | 'open' | 'closed';
 
 export class DatagramSession {
   readonly connectionId: Uint8Array;
+  /** Receives messages directly once set (see `MessageSink`); null: `message` events. */
+  messageSink: MessageSink | null = null;
+  /** Until the keys exist; dropped (after `wipe`) once the session is open or closed. */
+  private handshake: Handshake | null;
+  private readonly roleValue: 'client' | 'server';
+  /** The connection id as two 32-bit words, to check each datagram's id without a copy. */
+  private readonly cidHigh: number;
+  private readonly cidLow: number;
   private phaseValue: DatagramPhase = 'handshake';
   private output: Uint8Array[] = [];
   private events: DatagramEvent[] = [];
@@ -97,10 +130,15 @@ export class DatagramSession {
   /** The flight to repeat: the client's on timeout, the server's on a repeated request. */
   private lastFlight: Uint8Array[] | null = null;
   /**
-   * Server: the last handshake message it accepted, as decoded (type ‖ payload): a repeat gets
-   * `lastFlight` again. Compared by content, so no other encoding of it passes for a new message.
+   * Server: a digest (BLAKE2b-256) of the last handshake message it accepted, as decoded
+   * (type ‖ payload): a repeat gets `lastFlight` again. Compared by content, so no other encoding
+   * of it passes for a new message.
    */
   private lastAccepted: Uint8Array | null = null;
+  /** Server, open: when `lastFlight` goes even without an authenticated record (see `apply`). */
+  private flightExpiry = Infinity;
+  private readonly handshakeTimeoutMs: number;
+  private readonly allocate: Allocate | undefined;
   private rto: number;
   private retransmitAt = Infinity;
   private lastReceived: number;
@@ -116,13 +154,17 @@ export class DatagramSession {
   /** Records that failed authentication (for the operator; forged records cost a decryption). */
   badRecords = 0;
 
-  constructor(
-    private readonly handshake: Handshake,
-    options: DatagramSessionOptions,
-  ) {
+  constructor(handshake: Handshake, options: DatagramSessionOptions) {
     if (options.connectionId.length !== CONNECTION_ID_SIZE) throw new SealwireError('INVALID_ARGUMENT', 'connection id must be 8 bytes');
+    this.handshake = handshake;
+    this.roleValue = handshake.role;
     this.connectionId = options.connectionId;
-    this.deadline = options.now + (options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+    const id = options.connectionId;
+    this.cidHigh = ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) >>> 0;
+    this.cidLow = ((id[4]! << 24) | (id[5]! << 16) | (id[6]! << 8) | id[7]!) >>> 0;
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    this.deadline = options.now + this.handshakeTimeoutMs;
+    this.allocate = options.allocate;
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.keepaliveMs = options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
     this.initialRto = options.initialRtoMs ?? INITIAL_RTO_MS;
@@ -141,7 +183,7 @@ export class DatagramSession {
   }
 
   get role(): 'client' | 'server' {
-    return this.handshake.role;
+    return this.roleValue;
   }
 
   get error(): SealwireError | null {
@@ -154,21 +196,26 @@ export class DatagramSession {
 
   /** What the handshake waits for (for error messages). */
   get awaiting(): string {
-    return this.handshake.awaiting;
+    return this.handshake?.awaiting ?? (this.phaseValue === 'closed' ? 'nothing (the session is closed)' : 'nothing (the handshake is done)');
   }
 
   /** Starts the handshake: the client sends its first flight. */
   start(now: number): void {
-    this.guard(() => this.apply(this.handshake.start(), now));
+    const handshake = this.handshake;
+    if (handshake) this.guard(() => this.apply(handshake.start(), now));
   }
 
-  /** Takes one datagram addressed to this session. Never throws. */
+  /**
+   * Takes one datagram addressed to this session. Never throws (unless an attached `MessageSink`
+   * does: its exception comes out of this call, after the record has been fully accepted).
+   */
   receive(d: Uint8Array, now: number): ReceiveResult {
     if (this.phaseValue === 'closed' || d.length < DATAGRAM_PREFIX_SIZE) return 'dropped';
     // (A server endpoint routes by this id already; a client checks it.)
-    if (this.role === 'client' && Buffer.compare(d.subarray(1, DATAGRAM_PREFIX_SIZE), this.connectionId) !== 0) return 'dropped';
+    if (this.roleValue === 'client' && !this.isOwnId(d)) return 'dropped';
     const type = d[0]!;
-    if (this.role === 'client' && d.length === DATAGRAM_PREFIX_SIZE && (type === this.rejectType || type === this.againType)) {
+    if (type >= DatagramType.DATA && type <= DatagramType.FRAGMENT) return this.onRecord(d, type, now);
+    if (this.roleValue === 'client' && d.length === DATAGRAM_PREFIX_SIZE && (type === this.rejectType || type === this.againType)) {
       // Unauthenticated hints: anyone could send them, so they end nothing by themselves.
       if (type === this.rejectType) {
         this.events.push({ type: 'notice', kind: 'error' });
@@ -181,19 +228,33 @@ export class DatagramSession {
       return 'dropped';
     }
     if (isHandshakeType(type)) return this.onHandshake(d, type, now);
-    if (isDatagramRecordType(type)) return this.onRecord(d, type, now);
     return 'dropped';
   }
 
   /** Sends one message (up to 64 KiB; fragmented above one datagram). Throws `CLOSED` unless open. */
   send(message: Uint8Array, now: number): void {
+    const d = this.sealMessage(message, now);
+    if (d !== null) this.push(d, now);
+  }
+
+  /**
+   * Like `send`, but a message that fits one datagram is returned as that datagram, for the caller
+   * to send at once, instead of waiting in `takeOutput` (the per-message path of a transport: no
+   * queue). A larger message goes to `takeOutput` as fragments, and null is returned. Throws
+   * `CLOSED` unless open, `TOO_LARGE` over 64 KiB, `LIMIT` at the sequence limit.
+   */
+  sealMessage(message: Uint8Array, now: number): Uint8Array | null {
     const sender = this.openSender();
     if (message.length <= MAX_DATAGRAM_PLAINTEXT) {
-      this.push(sender.seal(DatagramType.DATA, message), now);
-      return;
+      const d = sender.seal(DatagramType.DATA, message);
+      this.lastSent = now;
+      return d;
     }
+    const count = fragmentCount(message);
     const id = this.messageId++;
-    for (const f of fragment(message, id)) this.push(sender.seal(DatagramType.FRAGMENT, f), now);
+    // Each fragment is written into one scratch buffer and sealed (copied into its record) at once.
+    for (let i = 0; i < count; i++) this.push(sender.seal(DatagramType.FRAGMENT, writeFragment(fragmentScratch, message, id, i, count)), now);
+    return null;
   }
 
   /** Ends the session: sends the CLOSE record if open, wipes keys, reports `close`. */
@@ -224,7 +285,7 @@ export class DatagramSession {
         return Math.min(this.deadline, this.retransmitAt);
       case 'open': {
         if (this.awaitingAck) return Math.min(this.deadline, this.retransmitAt);
-        const t = Math.min(this.lastReceived + this.idleTimeoutMs, this.lastSent + this.keepaliveMs);
+        const t = Math.min(this.lastReceived + this.idleTimeoutMs, this.lastSent + this.keepaliveMs, this.flightExpiry);
         const r = this.reassembler?.nextExpiry() ?? null;
         return r === null ? t : Math.min(t, r);
       }
@@ -237,7 +298,7 @@ export class DatagramSession {
     if (this.phaseValue === 'handshake') {
       if (now >= this.deadline) {
         const why = this.lastDropReason ? `; last rejected handshake message: ${this.lastDropReason.message}` : ' (no answer: is the server running, and is this the right port?)';
-        this.fail(new SealwireError('TIMEOUT', `handshake did not finish in time (waiting for ${this.handshake.awaiting})${why}`));
+        this.fail(new SealwireError('TIMEOUT', `handshake did not finish in time (waiting for ${this.awaiting})${why}`));
         return;
       }
       if (now >= this.retransmitAt && this.lastFlight) {
@@ -263,6 +324,7 @@ export class DatagramSession {
       this.fail(new SealwireError('TIMEOUT', `no authenticated packet from the peer for ${Math.round(this.idleTimeoutMs / 1000)} s`));
       return;
     }
+    if (now >= this.flightExpiry) this.dropFlight();
     this.reassembler?.expire(now);
     if (now >= this.lastSent + this.keepaliveMs) this.guard(() => this.push(this.openSender().seal(DatagramType.KEEPALIVE, new Uint8Array(0)), now));
   }
@@ -283,7 +345,7 @@ export class DatagramSession {
 
   private onHandshake(d: Uint8Array, type: number, now: number): ReceiveResult {
     // The client's datagrams are read at the suite's padding; the server's are never padded.
-    const read = readHandshakeDatagram(d, this.role === 'server' ? (this.profile.padClientHandshakeTo ?? 0) : 0);
+    const read = readHandshakeDatagram(d, this.roleValue === 'server' ? (this.profile.padClientHandshakeTo ?? 0) : 0);
     if (!read) {
       if (this.phaseValue === 'handshake') {
         // Reported like a message that fails (the server answers its 9-byte error notice).
@@ -292,20 +354,21 @@ export class DatagramSession {
       }
       return 'dropped';
     }
-    if (this.role === 'server' && this.lastAccepted && this.lastFlight && sameMessage(read, this.lastAccepted)) {
+    if (this.roleValue === 'server' && this.lastAccepted && this.lastFlight && equalBytes(messageDigest(read), this.lastAccepted)) {
       // The client did not get our answer: the same answer again (never a second handshake step),
       // to the sender only (the server moves a session's address on authenticated records alone).
       for (const f of this.lastFlight) this.push(f, now);
       return 'handshake';
     }
-    if (this.phaseValue !== 'handshake') return 'dropped';
+    const handshake = this.handshake;
+    if (this.phaseValue !== 'handshake' || !handshake) return 'dropped';
     const message: HandshakeMessage = read;
     let step: HandshakeStep;
     try {
-      step = this.handshake.receive(message);
+      step = handshake.receive(message);
     } catch (e) {
       const error = asSealwireError(e, 'HANDSHAKE_FAILED', 'handshake');
-      if (this.role === 'client' && error.code === 'UNKNOWN_PEER') {
+      if (this.roleValue === 'client' && error.code === 'UNKNOWN_PEER') {
         this.fail(error);
         return 'dropped';
       }
@@ -313,31 +376,31 @@ export class DatagramSession {
       this.events.push({ type: 'handshakeDropped', error });
       return 'dropped';
     }
-    if (this.role === 'server') this.lastAccepted = Buffer.concat([Uint8Array.of(read.type), read.payload]);
+    if (this.roleValue === 'server') this.lastAccepted = messageDigest(read);
     return this.guard(() => this.apply(step, now)) === true ? 'established' : 'handshake';
   }
 
   private onRecord(d: Uint8Array, type: number, now: number): ReceiveResult {
-    if (this.phaseValue !== 'open' || d.length < RECORD_HEADER_SIZE) return 'dropped';
-    let plain: Uint8Array;
-    try {
-      plain = this.receiver!.open(d);
-    } catch (e) {
-      if (e instanceof SealwireError && e.code === 'BAD_RECORD') this.badRecords++;
+    const receiver = this.receiver;
+    if (this.phaseValue !== 'open' || receiver === null || d.length < RECORD_HEADER_SIZE) return 'dropped';
+    const plain = receiver.receive(d);
+    if (plain === null) {
+      if (receiver.dropReason === 'BAD_RECORD') this.badRecords++;
       return 'dropped';
     }
     this.lastReceived = now;
     // The peer has keys, so it has our last handshake flight: stop keeping it.
-    this.lastFlight = null;
-    this.lastAccepted = null;
-    this.retransmitAt = Infinity;
+    if (this.lastFlight !== null || this.lastAccepted !== null) this.dropFlight();
     if (this.awaitingAck) {
       this.awaitingAck = false;
+      this.retransmitAt = Infinity;
       this.events.push({ type: 'secure', peerPublicKey: this.peer });
     }
     switch (type) {
       case DatagramType.DATA:
-        this.events.push({ type: 'message', data: plain });
+        // Last: a sink may run application code, which may send or close (all state is settled).
+        if (this.messageSink !== null && this.events.length === 0) this.messageSink.message(plain);
+        else this.events.push({ type: 'message', data: plain });
         break;
       case DatagramType.FRAGMENT:
         try {
@@ -358,36 +421,43 @@ export class DatagramSession {
 
   /** Applies a handshake step; returns true when it established the session. */
   private apply(step: HandshakeStep, now: number): boolean {
-    const padTo = this.role === 'client' ? (this.profile.padClientHandshakeTo ?? 0) : 0;
+    const padTo = this.roleValue === 'client' ? (this.profile.padClientHandshakeTo ?? 0) : 0;
     const flight = step.send.map((m) => encodeHandshakeDatagram(m.type, this.connectionId, m.payload, padTo));
     for (const f of flight) this.push(f, now);
     if (flight.length) {
       this.lastFlight = flight;
       this.rto = this.initialRto;
-      this.retransmitAt = this.role === 'client' ? now + this.rto : Infinity;
+      this.retransmitAt = this.roleValue === 'client' ? now + this.rto : Infinity;
     }
     if (!step.established) return false;
     const e = step.established;
-    this.sender = new DatagramSender(e.send, this.connectionId, this.profile.recordHeader);
+    this.sender = new DatagramSender(e.send, this.connectionId, this.profile.recordHeader, { allocate: this.allocate });
     this.receiver = new DatagramReceiver(e.receive, this.profile.recordHeader, this.owned);
     this.peer = e.peerPublicKey;
-    this.handshake.wipe();
+    this.handshake?.wipe();
+    this.handshake = null;
     this.phaseValue = 'open';
     this.lastReceived = now;
-    if (this.role === 'client' && flight.length > 0) {
+    if (this.roleValue === 'client' && flight.length > 0) {
       // The client's last message (sid's 0x04) may be lost: keep sending it until the server's
       // first record shows it arrived, and report `secure` only then (the server is ready).
       this.awaitingAck = true;
       return true;
     }
     this.retransmitAt = Infinity;
-    if (this.role === 'client') this.lastFlight = null;
-    else if (flight.length === 0) {
-      // The server verified the client's last message and has nothing to answer: an authenticated
-      // (empty) record tells the client so; a repeat of that message gets the same record again.
-      const ack = this.sender.seal(DatagramType.KEEPALIVE, new Uint8Array(0));
-      this.push(ack, now);
-      this.lastFlight = [ack];
+    if (this.roleValue === 'client') this.lastFlight = null;
+    else {
+      if (flight.length === 0) {
+        // The server verified the client's last message and has nothing to answer: an authenticated
+        // (empty) record tells the client so; a repeat of that message gets the same record again.
+        const ack = this.sender.seal(DatagramType.KEEPALIVE, new Uint8Array(0));
+        this.push(ack, now);
+        this.lastFlight = [ack];
+      }
+      // Kept in memory of its own (a slice of a shared pool would pin the whole pool), and only
+      // while the client may still be waiting for it: its handshake deadline, at the latest.
+      this.lastFlight = this.lastFlight?.map((f) => ownCopy(f)) ?? null;
+      this.flightExpiry = this.lastFlight ? now + this.handshakeTimeoutMs : Infinity;
     }
     this.events.push({ type: 'secure', peerPublicKey: this.peer });
     for (const data of step.data ?? []) this.events.push({ type: 'message', data });
@@ -408,12 +478,26 @@ export class DatagramSession {
 
   private end(error: SealwireError | null): void {
     this.phaseValue = 'closed';
-    this.handshake.wipe();
+    this.handshake?.wipe();
+    this.handshake = null;
     this.sender?.wipe();
     this.receiver?.wipe();
+    this.dropFlight();
+    this.events.push({ type: 'close', error });
+  }
+
+  /** Forgets the last flight and the message it answered. */
+  private dropFlight(): void {
     this.lastFlight = null;
     this.lastAccepted = null;
-    this.events.push({ type: 'close', error });
+    this.flightExpiry = Infinity;
+  }
+
+  /** Whether datagram `d` carries this session's connection id (bytes 1–8). */
+  private isOwnId(d: Uint8Array): boolean {
+    const high = ((d[1]! << 24) | (d[2]! << 16) | (d[3]! << 8) | d[4]!) >>> 0;
+    const low = ((d[5]! << 24) | (d[6]! << 16) | (d[7]! << 8) | d[8]!) >>> 0;
+    return high === this.cidHigh && low === this.cidLow;
   }
 
   private guard<T>(fn: () => T): T | false {
@@ -426,9 +510,19 @@ export class DatagramSession {
   }
 }
 
-/** Whether `m` is the message kept as `type ‖ payload` in `kept`. */
-function sameMessage(m: { type: number; payload: Uint8Array }, kept: Uint8Array): boolean {
-  return kept.length === 1 + m.payload.length && kept[0] === m.type && equalBytes(m.payload, kept.subarray(1));
+/** BLAKE2b-256 of `type ‖ payload`, in memory of its own (32 bytes). */
+function messageDigest(m: { type: number; payload: Uint8Array }): Uint8Array {
+  const all = new Uint8Array(1 + m.payload.length);
+  all[0] = m.type;
+  all.set(m.payload, 1);
+  return Uint8Array.from(blake2b(32, all));
+}
+
+/** A copy of `d` that shares memory with nothing else. */
+function ownCopy(d: Uint8Array): Uint8Array {
+  const c = new Uint8Array(d.length);
+  c.set(d);
+  return c;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

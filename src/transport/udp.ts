@@ -9,6 +9,13 @@
  * The session is message-oriented: `send(message)` sends one message (up to 64 KiB; fragmented
  * above one datagram), each received message is one `'message'` event. Like UDP itself it does
  * not retransmit messages: a message lost on the way is lost (the chat room adds acknowledgements).
+ *
+ * Per message (docs/ARCHITECTURE.md, "UDP per-record path"): `send` seals the record straight
+ * into a reusable slot of the socket's `SendRing` and hands that to one `socket.send`, which
+ * carries a callback only now and then (to free slots) and for the last datagrams of a closing
+ * session (the socket closes after them); a received record is opened in place and its message
+ * emitted by a direct call from the session. Per session the transport keeps one small link
+ * object, no closures.
  */
 import { EventEmitter } from 'node:events';
 import dgram from 'node:dgram';
@@ -23,6 +30,7 @@ import { DatagramSession, type DatagramEvent } from '../session/datagram-session
 import { DatagramServer, type PeerAddress, type SessionEntry } from '../session/datagram-server.js';
 import { CONNECTION_ID_SIZE } from '../record/datagram.js';
 import type { ServerTrust } from './secure-session.js';
+import { SendRing } from './send-ring.js';
 
 const now = (): number => performance.now();
 /** How often the server looks for due retransmissions, keepalives and timeouts (milliseconds). */
@@ -47,10 +55,14 @@ export interface UdpConnectOptions extends ConnectOptions, UdpOptions {
   transport: 'udp';
 }
 
-interface Driver {
+/** How a `UdpSession` reaches its transport. @internal */
+interface SessionLink {
+  /** The peer's current address. */
+  readonly address: PeerAddress;
   send(message: Uint8Array): void;
   close(): void;
 }
+
 
 /**
  * One UDP session. Events: `'message'` (Buffer: one whole message), `'error'` (SealwireError: the
@@ -69,8 +81,7 @@ export class UdpSession extends EventEmitter {
   /** @internal */
   constructor(
     private readonly core: DatagramSession,
-    private readonly driver: Driver,
-    private readonly peerAddress: () => PeerAddress,
+    private readonly link: SessionLink,
     suite: SuiteName,
     trust?: ServerTrust,
   ) {
@@ -91,11 +102,11 @@ export class UdpSession extends EventEmitter {
 
   /** The peer's current address (it follows the peer after an authenticated packet from a new one). */
   get remoteAddress(): string {
-    return this.peerAddress().address;
+    return this.link.address.address;
   }
 
   get remotePort(): number {
-    return this.peerAddress().port;
+    return this.link.address.port;
   }
 
   get closed(): boolean {
@@ -112,23 +123,25 @@ export class UdpSession extends EventEmitter {
    * once the session is closed and `TOO_LARGE` above 64 KiB. Delivery is not guaranteed (UDP).
    */
   send(message: Uint8Array | string): void {
-    const data = typeof message === 'string' ? Buffer.from(message) : message;
-    this.driver.send(data);
+    this.link.send(typeof message === 'string' ? Buffer.from(message) : message);
   }
 
   /** Ends the session with an authenticated CLOSE record. Idempotent. */
   close(): void {
-    this.driver.close();
+    this.link.close();
+  }
+
+  /** One received message. @internal */
+  message(d: Uint8Array): void {
+    this.emit('message', Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength));
   }
 
   /** @internal */
   deliver(event: DatagramEvent): void {
     switch (event.type) {
-      case 'message': {
-        const d = event.data;
-        this.emit('message', Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength));
+      case 'message':
+        this.message(event.data);
         break;
-      }
       case 'close':
         if (this.closedFlag) return;
         this.closedFlag = true;
@@ -158,10 +171,15 @@ export class UdpServer extends EventEmitter {
   /** Created by `listen` (IPv4 or IPv6, after the host). */
   private socket: dgram.Socket | null = null;
   private readonly sessions = new Map<SessionEntry, UdpSession>();
+  /** The socket's send buffers (records are sealed into them). */
+  private readonly ring = new SendRing();
   private ticker: NodeJS.Timeout | undefined;
   private readonly suiteResources: { resources: unknown; close(): void } | undefined;
   private closing = false;
-  /** Datagrams handed to the socket and not yet sent (close() waits for them: the CLOSE records). */
+  /**
+   * Datagrams sent with a callback and not yet sent: only while closing (the CLOSE records; the
+   * socket sends in order, so when the last one has left, so has everything before it).
+   */
   private pendingSends = 0;
   private onSent: (() => void) | null = null;
   private readonly sent = (): void => {
@@ -183,7 +201,9 @@ export class UdpServer extends EventEmitter {
       maxHandshakes: options.maxHandshakes,
       maxHandshakesPerAddress: options.maxHandshakesPerAddress,
       datagramsOwned: true, // dgram hands us a fresh buffer per datagram
+      allocate: this.ring.allocate,
     });
+    this.endpoint.onMessage = (entry, data) => this.sessions.get(entry)?.message(data);
     if (onSession) this.on('session', onSession);
   }
 
@@ -263,8 +283,21 @@ export class UdpServer extends EventEmitter {
   private onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     // Port 0 cannot be answered (dgram.send throws on it): such a datagram is spoofed; drop it.
     if (this.closing || rinfo.port === 0) return;
-    this.endpoint.receive(msg, { address: rinfo.address, port: rinfo.port }, now());
+    this.endpoint.receive(msg, rinfo, now()); // (rinfo is a fresh object per datagram: it may be kept as the address)
     this.drain();
+  }
+
+  /** Sends one datagram; with `done`, calls it once the datagram has left (or failed). @internal */
+  sendTo(data: Uint8Array, to: PeerAddress, done?: () => void): void {
+    if (done) this.pendingSends++;
+    const callback = done ?? this.ring.callbackFor(data);
+    try {
+      this.socket!.send(data, to.port, to.address, callback);
+    } catch {
+      // An address the socket refuses (never one a peer proved): that datagram is lost.
+      if (done) done();
+      else this.ring.unsent(callback);
+    }
   }
 
   private tick(): void {
@@ -272,22 +305,20 @@ export class UdpServer extends EventEmitter {
     this.drain();
   }
 
-  private drain(): void {
-    for (const o of this.endpoint.takeOutput()) {
-      this.pendingSends++;
-      try {
-        this.socket!.send(o.data, o.to.port, o.to.address, this.sent);
-      } catch {
-        this.sent(); // an address the socket refuses (never one a peer proved): that datagram is lost
-      }
+  /** @internal */
+  drain(): void {
+    const out = this.endpoint.takeOutput();
+    for (let i = 0; i < out.length; i++) {
+      const o = out[i]!;
+      this.sendTo(o.data, o.to, this.closing && i === out.length - 1 ? this.sent : undefined);
     }
-    for (const ev of this.endpoint.takeEvents()) {
+    const events = this.endpoint.takeEvents();
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
       switch (ev.type) {
         case 'session': {
-          const entry = ev.entry;
-          const session = new UdpSession(entry.session, this.driverFor(entry), () => entry.address, this.suite);
-          this.sessions.set(entry, session);
-          session.on('error', (err: SealwireError) => this.emit('sessionError', err, session));
+          const session = new UdpSession(ev.entry.session, new ServerLink(this, this.endpoint, ev.entry), this.suite);
+          this.sessions.set(ev.entry, session);
           this.emit('session', session);
           break;
         }
@@ -297,25 +328,39 @@ export class UdpServer extends EventEmitter {
         case 'sessionEvent': {
           const session = this.sessions.get(ev.entry);
           if (!session) break;
-          if (ev.event.type === 'close') this.sessions.delete(ev.entry);
+          if (ev.event.type === 'close') {
+            this.sessions.delete(ev.entry);
+            if (ev.event.error) this.emit('sessionError', ev.event.error, session);
+          }
           session.deliver(ev.event);
           break;
         }
       }
     }
   }
+}
 
-  private driverFor(entry: SessionEntry): Driver {
-    return {
-      send: (m) => {
-        this.endpoint.send(entry, m, now());
-        this.drain();
-      },
-      close: () => {
-        this.endpoint.close(entry, now());
-        this.drain();
-      },
-    };
+/** A server session's way to its transport: one small object per session (no closures). */
+class ServerLink implements SessionLink {
+  constructor(
+    private readonly server: UdpServer,
+    private readonly endpoint: DatagramServer,
+    private readonly entry: SessionEntry,
+  ) {}
+
+  get address(): PeerAddress {
+    return this.entry.address;
+  }
+
+  send(message: Uint8Array): void {
+    const d = this.endpoint.sendMessage(this.entry, message, now());
+    if (d !== null) this.server.sendTo(d, this.entry.address);
+    else this.server.drain();
+  }
+
+  close(): void {
+    this.endpoint.close(this.entry, now());
+    this.server.drain();
   }
 }
 
@@ -341,6 +386,7 @@ export async function connectUdp(options: UdpConnectOptions): Promise<UdpSession
   const key = await resolveClientKey(suite, options.key);
   return new Promise((resolve, reject) => {
     const rng = options.rng ?? systemRng;
+    const ring = new SendRing();
     const connectionId = rng(CONNECTION_ID_SIZE);
     const handshake = suite.client({ key, server: identity.identity, rng, connectionId, boxCipher: resolveBoxCipher(suite, options) });
     const core = new DatagramSession(handshake, {
@@ -351,6 +397,7 @@ export async function connectUdp(options: UdpConnectOptions): Promise<UdpSession
       keepaliveMs: options.keepalive,
       profile: suite.datagram,
       datagramsOwned: true,
+      allocate: ring.allocate,
     });
     const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
     let timer: NodeJS.Timeout | undefined;
@@ -389,25 +436,44 @@ export async function connectUdp(options: UdpConnectOptions): Promise<UdpSession
     const session = new UdpSession(
       core,
       {
+        address: peer,
         send: (m) => {
-          core.send(m, now());
-          pump();
+          const d = core.sealMessage(m, now());
+          // (The keepalive deadline only moved later: the armed timer stays.)
+          if (d !== null) send(d);
+          else pump();
         },
         close: () => {
           core.close(now());
           pump();
         },
       },
-      () => peer,
       suite.name,
       identity.trust,
     );
 
+    const send = (d: Uint8Array): void => {
+      const callback = ring.callbackFor(d);
+      try {
+        socket.send(d, callback);
+      } catch (e) {
+        ring.unsent(callback);
+        throw e;
+      }
+    };
+
     const pump = (): void => {
-      for (const d of core.takeOutput()) {
-        if (!connected) continue; // nothing goes out before the socket is connected
-        pendingSends++;
-        socket.send(d, sent);
+      const out = core.takeOutput();
+      // Nothing goes out before the socket is connected. Once the session is closed, the socket
+      // closes after its last datagrams (the CLOSE record): the last one gets a callback.
+      const closing = core.phase === 'closed';
+      for (let i = 0; connected && i < out.length; i++) {
+        if (closing && i === out.length - 1) {
+          pendingSends++;
+          socket.send(out[i]!, sent);
+        } else {
+          send(out[i]!);
+        }
       }
       for (const ev of core.takeEvents()) {
         if (ev.type === 'secure') {
@@ -417,6 +483,7 @@ export async function connectUdp(options: UdpConnectOptions): Promise<UdpSession
           } catch (e) {
             session.emit('warning', e);
           }
+          core.messageSink = session;
           resolve(session);
         } else if (ev.type === 'close') {
           if (timer) clearTimeout(timer);

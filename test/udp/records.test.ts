@@ -4,7 +4,7 @@
  * and bounded, expiring reassembly.
  */
 import { describe, expect, it } from 'vitest';
-import { ReplayWindow, WINDOW_SIZE } from '../../src/record/replay-window.js';
+import { MAX_WINDOW_SEQUENCE, ReplayWindow, WINDOW_SIZE } from '../../src/record/replay-window.js';
 import { DatagramReceiver, DatagramSender, DatagramType, RECORD_HEADER_SIZE } from '../../src/record/datagram.js';
 import { FRAGMENT_CHUNK, MAX_MESSAGE, Reassembler, fragment } from '../../src/record/fragment.js';
 import { BoxRecordCipher } from '../../src/suites/box/records.js';
@@ -39,13 +39,50 @@ describe('replay window', () => {
     }
   });
 
-  it('handles sequence numbers near 2^64', () => {
+  it('handles sequence numbers near its 2^53 - 1 limit, and refuses what is above it', () => {
     const w = new ReplayWindow();
-    const top = 0xffff_ffff_ffff_fff0n;
+    const top = MAX_WINDOW_SEQUENCE - 0x10;
     expect(w.accept(top)).toBe(true);
     expect(w.accept(top)).toBe(false);
-    expect(w.accept(top - 5n)).toBe(true);
-    expect(w.accept(top + 3n)).toBe(true);
+    expect(w.accept(top - 5)).toBe(true);
+    expect(w.accept(MAX_WINDOW_SEQUENCE)).toBe(true);
+    expect(w.highest).toBe(MAX_WINDOW_SEQUENCE);
+    expect(w.accept(MAX_WINDOW_SEQUENCE - 3)).toBe(true);
+    // Beyond what a number holds exactly: refused, never rounded onto a neighbour.
+    for (const beyond of [BigInt(MAX_WINDOW_SEQUENCE) + 1n, 0xffff_ffff_ffff_fff0n, 2 ** 53, 2 ** 60, -1, 0.5, NaN]) {
+      expect(w.mayAccept(beyond)).toBe(false);
+      expect(w.accept(beyond)).toBe(false);
+    }
+    expect(w.highest).toBe(MAX_WINDOW_SEQUENCE);
+  });
+
+  it('takes bigints and numbers for the same sequence number alike', () => {
+    const w = new ReplayWindow();
+    expect(w.accept(5n)).toBe(true);
+    expect(w.accept(5)).toBe(false);
+    expect(w.mayAccept(6n)).toBe(true);
+  });
+
+  it('slides across the 2^32 boundary (where a 32-bit counter would wrap) like the model', () => {
+    const w = new ReplayWindow();
+    const seen = new Set<number>();
+    let highest = -1;
+    const start = 2 ** 32 - 3000;
+    const rng = seededRngForTestingOnly('window 2^32');
+    for (let i = 0; i < 6000; i++) {
+      const r = rng(4).readUInt32BE(0);
+      const seq = start + i + (r % 64) - 32; // mostly ascending, locally reordered, some repeats
+      const model = !seen.has(seq) && (seq > highest || highest - seq < WINDOW_SIZE);
+      expect(w.accept(seq)).toBe(model);
+      if (model) {
+        seen.add(seq);
+        highest = Math.max(highest, seq);
+      }
+    }
+    expect(highest).toBeGreaterThan(2 ** 32);
+    // A number 2^32 below one seen lands on the same bitmap bit: it must still be judged by distance.
+    expect(w.mayAccept(highest - 2 ** 32)).toBe(false);
+    expect(w.mayAccept(2 ** 32 - 1)).toBe(!seen.has(2 ** 32 - 1));
   });
 });
 
