@@ -26,6 +26,7 @@
 import { SealwireError } from '../errors.js';
 import type { Allocate } from './buffers.js';
 import type { RecordCipher } from './cipher.js';
+import { checkRecordsPerKey } from './direction.js';
 import { MAX_PLAINTEXT } from './limits.js';
 import { MAX_WINDOW_SEQUENCE, ReplayWindow } from './replay-window.js';
 
@@ -134,10 +135,7 @@ const MAX_HIGH_WORD = 0x1f_ffff;
 
 /** A cipher's `recordsPerKey` as a number (Infinity when no datagram session can reach it). */
 function recordsPerKey(cipher: RecordCipher): number {
-  const n = cipher.recordsPerKey;
-  if (typeof n !== 'bigint' || n < 1n) {
-    throw new SealwireError('INVALID_ARGUMENT', `record cipher's recordsPerKey must be a positive bigint, got ${String(n)}`);
-  }
+  const n = checkRecordsPerKey(cipher);
   return n > BigInt(DATAGRAM_SEQUENCE_LIMIT) ? Infinity : Number(n);
 }
 

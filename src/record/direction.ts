@@ -24,7 +24,7 @@ export interface DirectionTestingOptions {
 }
 
 /** A cipher's `recordsPerKey`, refused unless positive (0 would divide by zero, or never move an epoch). */
-function checkRecordsPerKey(cipher: RecordCipher): bigint {
+export function checkRecordsPerKey(cipher: RecordCipher): bigint {
   const n = cipher.recordsPerKey;
   if (typeof n !== 'bigint' || n < 1n) {
     throw new SealwireError('INVALID_ARGUMENT', `record cipher's recordsPerKey must be a positive bigint, got ${String(n)}`);
