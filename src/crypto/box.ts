@@ -140,7 +140,13 @@ export function secretboxOpenInPlace(sealed: Uint8Array, nonce: Uint8Array, key:
 export function blake2b(size: number, input: Uint8Array, key?: Uint8Array): Buffer {
   checkBlake2bSize(size);
   const out = Buffer.alloc(size);
+  blake2bInto(out, input, key);
+  return out;
+}
+
+/** BLAKE2b of `input`, optionally keyed, into `out` (its length, 16..64, is the output size). */
+export function blake2bInto(out: Uint8Array, input: Uint8Array, key?: Uint8Array): void {
+  checkBlake2bSize(out.length);
   if (key) sodium.crypto_generichash(out, input, key);
   else sodium.crypto_generichash(out, input);
-  return out;
 }

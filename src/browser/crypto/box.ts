@@ -125,3 +125,8 @@ export function blake2b(size: number, input: Uint8Array, key?: Uint8Array): Buff
   checkBlake2bSize(size);
   return Buffer.from(key ? nobleBlake2b(input, { dkLen: size, key }) : nobleBlake2b(input, { dkLen: size }));
 }
+
+/** BLAKE2b of `input`, optionally keyed, into `out` (see the Node module). */
+export function blake2bInto(out: Uint8Array, input: Uint8Array, key?: Uint8Array): void {
+  out.set(blake2b(out.length, input, key));
+}

@@ -16,7 +16,8 @@
  * (`recordKey`): the negotiation is in the key, so two sides that disagree about it cannot
  * exchange a single record. Directions have separate keys and separate nonce prefixes.
  */
-import { BOX_MAC_SIZE, BOX_NONCE_SIZE, blake2b, secretboxOpen, secretboxOpenInPlace, secretboxOpenInto, secretboxSealInto } from '../../crypto/box.js';
+import { SealwireError } from '../../errors.js';
+import { BOX_MAC_SIZE, BOX_NONCE_SIZE, blake2b, blake2bInto, secretboxOpen, secretboxOpenInPlace, secretboxOpenInto, secretboxSealInto } from '../../crypto/box.js';
 import type { Allocate } from '../../record/buffers.js';
 import { writeU64BE } from '../../record/u64.js';
 import { wipe } from '../../crypto/secrets.js';
@@ -34,6 +35,22 @@ const REKEY_CONTEXT = Buffer.from('sealwire box rekey');
  * unbounded amount of traffic.
  */
 const RECORDS_PER_KEY = 1n << 32n;
+
+/**
+ * The nonce buffers every box record cipher writes before each seal or open: one per process, not
+ * one per direction (an idle session keeps fewer objects). Safe because every call rewrites all of
+ * a nonce's varying bytes right before libsodium or OpenSSL reads it, synchronously, and the other
+ * bytes are always zero; a nonce is public.
+ */
+const XSALSA_NONCE = Buffer.alloc(BOX_NONCE_SIZE);
+const CHACHA_NONCE = Buffer.alloc(CHACHA_NONCE_SIZE);
+
+/** The ChaCha20-Poly1305 record nonce: direction ‖ 3 zero bytes ‖ u64 sequence (big-endian). */
+function chachaNonce(direction: DirectionByte, seq: bigint): Buffer {
+  CHACHA_NONCE[0] = direction;
+  writeU64BE(CHACHA_NONCE, 4, seq);
+  return CHACHA_NONCE;
+}
 
 /** What both record ciphers share: one direction's key, its turnover and its wiping. */
 abstract class BoxDirectionCipher {
@@ -59,7 +76,7 @@ abstract class BoxDirectionCipher {
 
 export class BoxRecordCipher extends BoxDirectionCipher implements RecordCipher {
   readonly overhead = BOX_MAC_SIZE;
-  private readonly nonce = Buffer.alloc(BOX_NONCE_SIZE);
+  private readonly nonce = XSALSA_NONCE;
 
   seal(type: number, seq: bigint, header: Uint8Array, plaintext: Uint8Array, allocate: Allocate = Buffer.allocUnsafe): Uint8Array[] {
     writeCounterNonce(this.nonce, type, this.direction, seq);
@@ -97,60 +114,58 @@ const RECORD_KEY_CONTEXT = Buffer.from('sealwire box record');
  * record" ‖ offer ‖ choice)`. Does not consume `sessionKey`.
  */
 export function recordKey(sessionKey: Uint8Array, offer: number, choice: number): Buffer {
-  return blake2b(32, Buffer.concat([RECORD_KEY_CONTEXT, Buffer.from([offer, choice])]), sessionKey);
+  const out = Buffer.alloc(CHACHA_KEY_SIZE);
+  recordKeyInto(out, sessionKey, offer, choice);
+  return out;
+}
+
+/** `recordKey`, written into `out` (32 bytes). */
+function recordKeyInto(out: Uint8Array, sessionKey: Uint8Array, offer: number, choice: number): void {
+  blake2bInto(out, Buffer.concat([RECORD_KEY_CONTEXT, Buffer.from([offer, choice])]), sessionKey);
 }
 
 export class BoxChachaRecordCipher extends BoxDirectionCipher implements RecordCipher {
   readonly overhead = CHACHA_TAG_SIZE;
-  private readonly nonce: Buffer;
 
-  /**
-   * Takes ownership of `key` (a record key from `recordKey`): it is copied next to the nonce, in
-   * one small buffer per direction (an idle session keeps fewer objects), and wiped; the copy is
-   * wiped by `wipe()`.
-   */
+  /** Takes ownership of `key` (a record key from `recordKey`, wiped by `wipe()`). */
   constructor(key: Buffer, direction: DirectionByte) {
-    const state = Buffer.alloc(CHACHA_KEY_SIZE + CHACHA_NONCE_SIZE);
-    state.set(key);
-    wipe(key);
-    super(state.subarray(0, CHACHA_KEY_SIZE), direction);
-    this.nonce = state.subarray(CHACHA_KEY_SIZE);
-    this.nonce[0] = direction;
+    if (key.length !== CHACHA_KEY_SIZE) throw new SealwireError('INVALID_ARGUMENT', `ChaCha20-Poly1305 record key must be ${CHACHA_KEY_SIZE} bytes`);
+    super(key, direction);
   }
 
   seal(_type: number, seq: bigint, header: Uint8Array, plaintext: Uint8Array, allocate: Allocate = Buffer.allocUnsafe): Uint8Array[] {
-    writeU64BE(this.nonce, 4, seq);
+    const nonce = chachaNonce(this.direction, seq);
     const n = plaintext.length;
     if (n >= OPENSSL_FROM) {
-      const [ciphertext, tag] = chachaSealOpenSsl(plaintext, header, this.nonce, this.key);
+      const [ciphertext, tag] = chachaSealOpenSsl(plaintext, header, nonce, this.key);
       return [header, ciphertext, tag];
     }
     const h = header.length;
     const out = allocate(h + n + CHACHA_TAG_SIZE);
     out.set(header, 0);
-    chachaSealInto(out.subarray(h, h + n), out.subarray(h + n), plaintext, header, this.nonce, this.key);
+    chachaSealInto(out.subarray(h, h + n), out.subarray(h + n), plaintext, header, nonce, this.key);
     return [out];
   }
 
   open(_type: number, seq: bigint, header: Uint8Array, body: Uint8Array): Uint8Array | null {
-    writeU64BE(this.nonce, 4, seq);
-    return chachaOpen(body, header, this.nonce, this.key);
+    const nonce = chachaNonce(this.direction, seq);
+    return chachaOpen(body, header, nonce, this.key);
   }
 
   openInPlace(_type: number, seq: bigint, header: Uint8Array, body: Uint8Array): Uint8Array | null {
     if (body.length < CHACHA_TAG_SIZE) return null;
-    writeU64BE(this.nonce, 4, seq);
+    const nonce = chachaNonce(this.direction, seq);
     // Large records, when OpenSSL is on (record-aead.ts): into a new buffer.
-    if (body.length - CHACHA_TAG_SIZE >= OPENSSL_FROM) return chachaOpen(body, header, this.nonce, this.key);
-    return chachaOpen(body, header, this.nonce, this.key, body.subarray(0, body.length - CHACHA_TAG_SIZE));
+    if (body.length - CHACHA_TAG_SIZE >= OPENSSL_FROM) return chachaOpen(body, header, nonce, this.key);
+    return chachaOpen(body, header, nonce, this.key, body.subarray(0, body.length - CHACHA_TAG_SIZE));
   }
 
   openInto(type: number, seq: bigint, header: Uint8Array, body: Uint8Array, into: Uint8Array): Uint8Array | null {
     const n = body.length - CHACHA_TAG_SIZE;
     if (n < 0) return null;
     if (into.length < n || n >= OPENSSL_FROM) return this.open(type, seq, header, body);
-    writeU64BE(this.nonce, 4, seq);
-    return chachaOpen(body, header, this.nonce, this.key, into.subarray(0, n));
+    const nonce = chachaNonce(this.direction, seq);
+    return chachaOpen(body, header, nonce, this.key, into.subarray(0, n));
   }
 
   protected withKey(key: Buffer): RecordCipher {
@@ -171,8 +186,14 @@ export function establishRecords(role: 'client' | 'server', choice: BoxCipherNam
     return { send: new BoxRecordCipher(keys.send, sendDir), receive: new BoxRecordCipher(keys.receive, receiveDir) };
   }
   const id = BoxCipherId[choice];
-  const send = new BoxChachaRecordCipher(recordKey(keys.send, offer, id), sendDir);
-  const receive = new BoxChachaRecordCipher(recordKey(keys.receive, offer, id), receiveDir);
+  // Both record keys in one buffer: an idle session keeps one allocation for them, not two.
+  const both = Buffer.alloc(2 * CHACHA_KEY_SIZE);
+  const sendKey = both.subarray(0, CHACHA_KEY_SIZE);
+  const receiveKey = both.subarray(CHACHA_KEY_SIZE);
+  recordKeyInto(sendKey, keys.send, offer, id);
+  recordKeyInto(receiveKey, keys.receive, offer, id);
+  const send = new BoxChachaRecordCipher(sendKey, sendDir);
+  const receive = new BoxChachaRecordCipher(receiveKey, receiveDir);
   wipe(keys.send, keys.receive);
   return { send, receive };
 }
