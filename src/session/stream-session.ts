@@ -81,11 +81,12 @@ export class StreamSession {
   private handshake: Handshake | null;
   private readonly roleValue: 'client' | 'server';
 
-  constructor(
-    handshake: Handshake,
-    private readonly options: StreamSessionOptions,
-  ) {
+  /** The options, until the handshake finishes (the deadline and the testing seam need them). */
+  private options: StreamSessionOptions | null;
+
+  constructor(handshake: Handshake, options: StreamSessionOptions) {
     this.handshake = handshake;
+    this.options = options;
     this.roleValue = handshake.role;
     this.deadline = options.now + (options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
   }
@@ -221,7 +222,7 @@ export class StreamSession {
 
   handleTimeout(now: number): void {
     if (this.phaseValue === 'handshake' && now >= this.deadline) {
-      const secs = (this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS) / 1000;
+      const secs = (this.options?.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS) / 1000;
       this.fail(new SealwireError('TIMEOUT', `handshake did not finish within ${secs} s (waiting for ${this.awaiting()})`));
     }
   }
@@ -311,9 +312,11 @@ export class StreamSession {
     for (const m of step.send) this.queue(encodeFrame(m.type, m.payload));
     if (!step.established) return;
     const { send, receive, peerPublicKey } = step.established;
-    this.sender = new SendDirection(send, this.options.testing);
+    const testing = this.options?.testing;
+    this.options = null;
+    this.sender = new SendDirection(send, testing);
     this.sender.allocate = this.buffers.allocate;
-    this.receiver = new ReceiveDirection(receive, this.options.testing);
+    this.receiver = new ReceiveDirection(receive, testing);
     this.peer = peerPublicKey;
     this.phaseValue = 'open';
     this.liveHandshake().wipe();

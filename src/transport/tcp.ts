@@ -41,7 +41,13 @@ export interface ConnectionInfo {
  * that failed later, `listening`, `close`, `error` (listen errors).
  */
 /** The server and connection of each server-side session, for the shared session listeners. */
-const sessionContexts = new WeakMap<SecureSession, { readonly server: SealwireServer; readonly info: ConnectionInfo }>();
+const sessionContexts = new WeakMap<SecureSession, SessionContext>();
+
+/** What the shared listeners need of a session: its server, and until it is secure its connection. */
+interface SessionContext {
+  readonly server: SealwireServer;
+  readonly info: ConnectionInfo | null;
+}
 const ignore = (): void => {};
 
 export class SealwireServer extends EventEmitter {
@@ -54,6 +60,8 @@ export class SealwireServer extends EventEmitter {
   private readonly lingerTimeout: number | undefined;
   private readonly server: net.Server;
   private readonly live = new Set<SecureSession>();
+  /** The context of every established session of this server (see `onSessionSecure`). */
+  private readonly establishedContext: SessionContext = { server: this, info: null };
   /**
    * Handshakes in progress, oldest first (a Set keeps insertion order): sessions handshaking and
    * connections still waiting for `suite.prepareSession`. At the bound the oldest is dropped.
@@ -212,19 +220,21 @@ export class SealwireServer extends EventEmitter {
     sessionContexts.set(session, { server: this, info });
     session.on('error', SealwireServer.onSessionError);
     session.once('secure', SealwireServer.onSessionSecure);
-    session.once('close', SealwireServer.onSessionClose);
+    session.on('close', SealwireServer.onSessionClose); // 'close' comes once; `on` keeps no once-wrapper per session
   }
 
   private static onSessionError(this: SecureSession, err: SealwireError): void {
     const c = sessionContexts.get(this);
     if (!c) return;
     if (this.secure) c.server.emit('sessionError', err, this);
-    else c.server.emit('handshakeError', err, c.info);
+    else c.server.emit('handshakeError', err, c.info ?? { remoteAddress: undefined, remotePort: undefined });
   }
 
   private static onSessionSecure(this: SecureSession): void {
     const c = sessionContexts.get(this);
     if (!c) return;
+    // The connection info only served handshake errors: an established session shares one context.
+    sessionContexts.set(this, c.server.establishedContext);
     c.server.handshaking.delete(this);
     c.server.emit('session', this);
   }
