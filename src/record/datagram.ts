@@ -29,6 +29,7 @@ import type { RecordCipher } from './cipher.js';
 import { checkRecordsPerKey } from './direction.js';
 import { MAX_PLAINTEXT } from './limits.js';
 import { MAX_WINDOW_SEQUENCE, ReplayWindow } from './replay-window.js';
+import { readU64BENumber, writeU64BENumber } from './u64.js';
 
 export const CONNECTION_ID_SIZE = 8;
 /** type ‖ connection id */
@@ -129,9 +130,6 @@ export type RecordHeaderMode = 'layer' | 'cipher';
  * The wire still carries 64 bits; 2^53 records take 28 years at 10 million records a second.
  */
 export const DATAGRAM_SEQUENCE_LIMIT = MAX_WINDOW_SEQUENCE;
-const TWO_32 = 0x1_0000_0000;
-/** The high 32 bits of the last sequence number below 2^53. */
-const MAX_HIGH_WORD = 0x1f_ffff;
 
 /** A cipher's `recordsPerKey` as a number (Infinity when no datagram session can reach it). */
 function recordsPerKey(cipher: RecordCipher): number {
@@ -207,20 +205,7 @@ export class DatagramSender {
     if (seq >= this.epochEnd) cipher = this.turnOver(cipher);
     const header = this.header;
     header[0] = type;
-    if (this.mode === 'layer') {
-      // Big-endian u64 from two 32-bit words; `>>>` takes a number mod 2^32, exact for integers.
-      const low = seq >>> 0;
-      const high = (seq - low) / TWO_32;
-      const p = DATAGRAM_PREFIX_SIZE;
-      header[p] = high >>> 24;
-      header[p + 1] = high >>> 16;
-      header[p + 2] = high >>> 8;
-      header[p + 3] = high;
-      header[p + 4] = low >>> 24;
-      header[p + 5] = low >>> 16;
-      header[p + 6] = low >>> 8;
-      header[p + 7] = low;
-    }
+    if (this.mode === 'layer') writeU64BENumber(header, DATAGRAM_PREFIX_SIZE, seq);
     const chunks = cipher.seal(type, BigInt(seq), header, plaintext, this.allocate);
     this.seq = seq + 1;
     return chunks.length === 1 ? chunks[0]! : joinChunks(chunks, this.allocate);
@@ -318,11 +303,8 @@ export class DatagramReceiver {
     if (!cipher) return this.drop('CLOSED', -1);
     const d = datagram;
     const type = d[0]!;
-    const high = ((d[DATAGRAM_PREFIX_SIZE]! << 24) | (d[DATAGRAM_PREFIX_SIZE + 1]! << 16) | (d[DATAGRAM_PREFIX_SIZE + 2]! << 8) | d[DATAGRAM_PREFIX_SIZE + 3]!) >>> 0;
-    if (high > MAX_HIGH_WORD) return this.drop('REPLAY', -1);
-    const low = ((d[DATAGRAM_PREFIX_SIZE + 4]! << 24) | (d[DATAGRAM_PREFIX_SIZE + 5]! << 16) | (d[DATAGRAM_PREFIX_SIZE + 6]! << 8) | d[DATAGRAM_PREFIX_SIZE + 7]!) >>> 0;
-    const seq = high * TWO_32 + low;
-    if (seq >= DATAGRAM_SEQUENCE_LIMIT) return this.drop('REPLAY', -1);
+    const seq = readU64BENumber(d, DATAGRAM_PREFIX_SIZE); // -1 from 2^53 on
+    if (seq < 0 || seq >= DATAGRAM_SEQUENCE_LIMIT) return this.drop('REPLAY', -1);
     if (!this.window.mayAccept(seq)) return this.drop('REPLAY', seq);
     let c: RecordCipher;
     if (seq >= this.epochStart && seq < this.epochEnd) c = cipher;

@@ -27,8 +27,8 @@ export function fragmentCount(message: Uint8Array): number {
 }
 
 /**
- * Writes fragment `index` of `count` of `message` into `into` (at least `MAX_DATAGRAM_PLAINTEXT`
- * bytes) and returns the fragment plaintext, a view of `into`: a sender seals it at once and
+ * Writes fragment `index` of `count` of `message` into `into` (`MAX_DATAGRAM_PLAINTEXT` bytes hold
+ * any fragment) and returns the fragment plaintext, a view of `into`: a sender seals it at once and
  * writes the next fragment over it (no buffer per fragment).
  */
 export function writeFragment(into: Uint8Array, message: Uint8Array, id: number, index: number, count: number): Uint8Array {
@@ -49,7 +49,10 @@ export function writeFragment(into: Uint8Array, message: Uint8Array, id: number,
 export function fragment(message: Uint8Array, id: number): Buffer[] {
   const count = fragmentCount(message);
   const out: Buffer[] = [];
-  for (let i = 0; i < count; i++) out.push(Buffer.from(writeFragment(Buffer.allocUnsafe(MAX_DATAGRAM_PLAINTEXT), message, id, i, count)));
+  for (let i = 0; i < count; i++) {
+    const size = FRAGMENT_HEADER_SIZE + Math.min(FRAGMENT_CHUNK, message.length - i * FRAGMENT_CHUNK);
+    out.push(writeFragment(Buffer.allocUnsafe(size), message, id, i, count) as Buffer);
+  }
   return out;
 }
 

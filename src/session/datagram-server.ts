@@ -36,6 +36,7 @@ import {
   isHandshakeType,
 } from '../record/datagram.js';
 import type { Allocate } from '../record/buffers.js';
+import { readU32BE } from '../record/u64.js';
 import { DatagramSession, type DatagramEvent, type MessageSink, type ReceiveResult } from './datagram-session.js';
 import type { Handshake, ServerConfig, StatelessServer, Suite } from './handshake.js';
 
@@ -182,8 +183,8 @@ export class DatagramServer {
     this.clock = now;
     if (d.length < DATAGRAM_PREFIX_SIZE) return null;
     const type = d[0]!;
-    const high = ((d[1]! << 24) | (d[2]! << 16) | (d[3]! << 8) | d[4]!) >>> 0;
-    const low = ((d[5]! << 24) | (d[6]! << 16) | (d[7]! << 8) | d[8]!) >>> 0;
+    const high = readU32BE(d, 1);
+    const low = readU32BE(d, 5);
     let entry: SessionEntry | undefined;
     if (this.recent !== null && high === this.recentHigh && low === this.recentLow) entry = this.recent;
     else {

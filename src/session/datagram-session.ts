@@ -34,6 +34,7 @@ import { SealwireError, asSealwireError } from '../errors.js';
 import { blake2b } from '../crypto/box.js';
 import type { PublicKey } from '../keys/key.js';
 import type { Allocate } from '../record/buffers.js';
+import { readU32BE } from '../record/u64.js';
 import {
   CONNECTION_ID_SIZE,
   DATAGRAM_PREFIX_SIZE,
@@ -42,6 +43,7 @@ import {
   DatagramType,
   RECORD_HEADER_SIZE,
   encodeHandshakeDatagram,
+  isDatagramRecordType,
   isHandshakeType,
   readHandshakeDatagram,
 } from '../record/datagram.js';
@@ -159,9 +161,8 @@ export class DatagramSession {
     this.handshake = handshake;
     this.roleValue = handshake.role;
     this.connectionId = options.connectionId;
-    const id = options.connectionId;
-    this.cidHigh = ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) >>> 0;
-    this.cidLow = ((id[4]! << 24) | (id[5]! << 16) | (id[6]! << 8) | id[7]!) >>> 0;
+    this.cidHigh = readU32BE(options.connectionId, 0);
+    this.cidLow = readU32BE(options.connectionId, 4);
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     this.deadline = options.now + this.handshakeTimeoutMs;
     this.allocate = options.allocate;
@@ -214,7 +215,7 @@ export class DatagramSession {
     // (A server endpoint routes by this id already; a client checks it.)
     if (this.roleValue === 'client' && !this.isOwnId(d)) return 'dropped';
     const type = d[0]!;
-    if (type >= DatagramType.DATA && type <= DatagramType.FRAGMENT) return this.onRecord(d, type, now);
+    if (isDatagramRecordType(type)) return this.onRecord(d, type, now);
     if (this.roleValue === 'client' && d.length === DATAGRAM_PREFIX_SIZE && (type === this.rejectType || type === this.againType)) {
       // Unauthenticated hints: anyone could send them, so they end nothing by themselves.
       if (type === this.rejectType) {
@@ -495,9 +496,7 @@ export class DatagramSession {
 
   /** Whether datagram `d` carries this session's connection id (bytes 1–8). */
   private isOwnId(d: Uint8Array): boolean {
-    const high = ((d[1]! << 24) | (d[2]! << 16) | (d[3]! << 8) | d[4]!) >>> 0;
-    const low = ((d[5]! << 24) | (d[6]! << 16) | (d[7]! << 8) | d[8]!) >>> 0;
-    return high === this.cidHigh && low === this.cidLow;
+    return readU32BE(d, 1) === this.cidHigh && readU32BE(d, 5) === this.cidLow;
   }
 
   private guard<T>(fn: () => T): T | false {
@@ -515,7 +514,7 @@ function messageDigest(m: { type: number; payload: Uint8Array }): Uint8Array {
   const all = new Uint8Array(1 + m.payload.length);
   all[0] = m.type;
   all.set(m.payload, 1);
-  return Uint8Array.from(blake2b(32, all));
+  return blake2b(32, all); // a buffer of its own (Buffer.alloc)
 }
 
 /** A copy of `d` that shares memory with nothing else. */

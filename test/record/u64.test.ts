@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { writeU64BE } from '../../src/record/u64.js';
+import { readU32BE, readU64BENumber, writeU64BE, writeU64BENumber } from '../../src/record/u64.js';
 
 describe('writeU64BE', () => {
   it('writes the same bytes as writeBigUInt64BE, at the edges of both paths', () => {
@@ -28,5 +28,35 @@ describe('writeU64BE', () => {
     writeU64BE(view, 8, (1n << 64n) - 1n);
     expect(view.subarray(8).toString('hex')).toBe('ffffffffffffffff');
     expect(backing.subarray(23).every((b) => b === 0)).toBe(true);
+  });
+});
+
+describe('number reads and writes', () => {
+  it('writeU64BENumber matches writeBigUInt64BE, and readU64BENumber reads it back, up to 2^53 - 1', () => {
+    const values = [0, 1, 255, 256, 0xffff_ffff, 0x1_0000_0000, 0x1_0000_0001, 2 ** 52 + 12345, Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER];
+    for (let i = 0; i < 200; i++) values.push(Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
+    for (const v of values) {
+      const got = Buffer.alloc(11, 0xaa);
+      const want = Buffer.alloc(11, 0xaa);
+      writeU64BENumber(got, 3, v);
+      want.writeBigUInt64BE(BigInt(v), 3);
+      expect(got.toString('hex'), String(v)).toBe(want.toString('hex'));
+      expect(readU64BENumber(new Uint8Array(got), 3)).toBe(v);
+    }
+  });
+
+  it('readU64BENumber answers -1 from 2^53 on, where a number is no longer exact', () => {
+    for (const v of [1n << 53n, (1n << 53n) + 1n, 1n << 63n, (1n << 64n) - 1n]) {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64BE(v);
+      expect(readU64BENumber(b, 0)).toBe(-1);
+    }
+  });
+
+  it('readU32BE reads unsigned big-endian words at any offset', () => {
+    const b = Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x01]);
+    expect(readU32BE(b, 0)).toBe(0xffff_ffff);
+    expect(readU32BE(b, 4)).toBe(0x8000_0001);
+    expect(readU32BE(b, 2)).toBe(0xffff_8000);
   });
 });
